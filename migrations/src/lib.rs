@@ -1,0 +1,28 @@
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_users;
+mod m20261123_000002_create_clients;
+mod m20261123_000003_create_sessions;
+mod m20261123_000004_create_grants;
+mod m20261123_000005_create_authorization_codes;
+mod m20261123_000006_create_authorization_requests;
+mod m20261123_000007_create_consents;
+mod m20261123_000008_create_signing_keys;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_users::Migration),
+            Box::new(m20261123_000002_create_clients::Migration),
+            Box::new(m20261123_000003_create_sessions::Migration),
+            Box::new(m20261123_000004_create_grants::Migration),
+            Box::new(m20261123_000005_create_authorization_codes::Migration),
+            Box::new(m20261123_000006_create_authorization_requests::Migration),
+            Box::new(m20261123_000007_create_consents::Migration),
+            Box::new(m20261123_000008_create_signing_keys::Migration),
+        ]
+    }
+}

@@ -1,0 +1,48 @@
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Users::Table)
+                    .col(string(Users::Id).primary_key())
+                    // The application stores usernames lower-cased.
+                    .col(string_uniq(Users::Username))
+                    .col(string_null(Users::Email))
+                    .col(boolean(Users::EmailVerified).default(false))
+                    .col(string_null(Users::Name))
+                    // PHC string; NULL = no local password.
+                    .col(text_null(Users::PasswordHash))
+                    .col(boolean(Users::Disabled).default(false))
+                    .col(big_integer(Users::CreatedAt))
+                    .col(big_integer(Users::UpdatedAt))
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(Users::Table).to_owned())
+            .await
+    }
+}
+
+#[derive(DeriveIden)]
+pub enum Users {
+    Table,
+    Id,
+    Username,
+    Email,
+    EmailVerified,
+    Name,
+    PasswordHash,
+    Disabled,
+    CreatedAt,
+    UpdatedAt,
+}

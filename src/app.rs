@@ -1,0 +1,105 @@
+//! Application state and the router: every route is listed here.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::http::{header, Method};
+use axum::routing::{get, post};
+use axum::Router;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tower_http::cors::{Any, CorsLayer};
+
+use crate::auth::password::Passwords;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::keys::Keys;
+use crate::{oidc, store, ui, web};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: DatabaseConnection,
+    pub keys: Arc<Keys>,
+    pub clock: Clock,
+    pub passwords: Passwords,
+}
+
+impl AppState {
+    /// Connects, migrates and loads the signing keys (creating the first one).
+    pub async fn start(config: Config, clock: Clock) -> anyhow::Result<AppState> {
+        let db = store::connect(&config.database_url)
+            .await
+            .context("cannot open the database (GATEHOUSE_DATABASE_URL)")?;
+        store::migrate(&db)
+            .await
+            .context("database migration failed")?;
+        let keys = Keys::load(&db, clock.now()).await?;
+        let passwords = Passwords::new(config.password_hash_concurrency);
+        Ok(AppState {
+            config: Arc::new(config),
+            db,
+            keys: Arc::new(keys),
+            clock,
+            passwords,
+        })
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.config.issuer
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    // Endpoints that browser-based clients call with fetch (discovery, keys, token,
+    // userinfo) allow any origin; they never rely on cookies.
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]);
+    let api = Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(oidc::discovery::handle),
+        )
+        .route("/jwks", get(oidc::jwks::handle))
+        .route("/token", post(oidc::token::handle))
+        .route(
+            "/userinfo",
+            get(oidc::userinfo::handle).post(oidc::userinfo::handle),
+        )
+        .layer(cors);
+    Router::new()
+        .merge(api)
+        .route(
+            "/authorize",
+            get(oidc::authorize::handle).post(oidc::authorize::handle),
+        )
+        .route("/authorize/continue", get(oidc::authorize::resume))
+        .route("/login", get(ui::login::show).post(ui::login::submit))
+        .route("/consent", post(ui::consent::submit))
+        .route("/static/{file}", get(ui::static_files::handle))
+        .fallback(ui::not_found)
+        .layer(axum::middleware::from_fn(web::security_headers::add))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, finishing in-flight requests first.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = router(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("HTTP server failed")
+}

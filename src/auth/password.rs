@@ -1,0 +1,114 @@
+//! Password hashing with argon2id at the OWASP parameters (m = 19456 KiB, t = 2, p = 1).
+//!
+//! Hashing costs ~20 ms and 19 MiB, so it runs on the blocking pool behind a
+//! semaphore: a login flood queues instead of exhausting memory or stalling the
+//! async runtime that serves tokens and discovery.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+use tokio::sync::{OnceCell, Semaphore};
+
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19_456, 2, 1, None).expect("constant argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a password into a PHC string (blocking; call from a blocking context).
+pub fn hash_blocking(password: &str) -> anyhow::Result<String> {
+    argon2()
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|e| anyhow::anyhow!("password hashing failed: {e}"))
+}
+
+/// Checks a password against a PHC string (blocking). A malformed hash is a mismatch.
+pub fn verify_blocking(password: &str, phc: &str) -> bool {
+    argon2().verify_password(password.as_bytes(), phc).is_ok()
+}
+
+/// Bounded, off-runtime password verification shared by every login.
+#[derive(Clone)]
+pub struct Passwords {
+    permits: Arc<Semaphore>,
+    /// A real hash of a random password: unknown users are checked against it so they
+    /// cost the same time as a wrong password.
+    dummy: Arc<OnceCell<String>>,
+}
+
+impl Passwords {
+    pub fn new(concurrency: usize) -> Self {
+        Passwords {
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            dummy: Arc::new(OnceCell::new()),
+        }
+    }
+
+    /// Verifies `password` against `phc`, or against the dummy hash when there is no
+    /// user (or no password), so both paths do the same work. Returns false then.
+    pub async fn verify(&self, password: &str, phc: Option<&str>) -> anyhow::Result<bool> {
+        let (target, real) = match phc {
+            Some(phc) => (phc.to_string(), true),
+            None => (self.dummy().await?, false),
+        };
+        let password = password.to_string();
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .context("password pool closed")?;
+        let matches = tokio::task::spawn_blocking(move || verify_blocking(&password, &target))
+            .await
+            .context("password verification task failed")?;
+        Ok(real && matches)
+    }
+
+    /// The dummy hash, computed once; `serve` warms it at start-up so the first
+    /// unknown-user login is not slower than the rest.
+    pub async fn dummy(&self) -> anyhow::Result<String> {
+        let hash = self
+            .dummy
+            .get_or_try_init(|| async {
+                let secret = crate::secrets::random_token();
+                tokio::task::spawn_blocking(move || hash_blocking(&secret))
+                    .await
+                    .context("password hashing task failed")?
+            })
+            .await?;
+        Ok(hash.clone())
+    }
+
+    /// Hashes a new password off the runtime.
+    pub async fn hash(&self, password: &str) -> anyhow::Result<String> {
+        let password = password.to_string();
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .context("password pool closed")?;
+        tokio::task::spawn_blocking(move || hash_blocking(&password))
+            .await
+            .context("password hashing task failed")?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_uses_owasp_argon2id_parameters() {
+        let phc = hash_blocking("correct horse").unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        assert!(verify_blocking("correct horse", &phc));
+        assert!(!verify_blocking("wrong", &phc));
+        assert!(!verify_blocking("correct horse", "not a hash"));
+    }
+
+    #[tokio::test]
+    async fn unknown_user_never_matches() {
+        let passwords = Passwords::new(1);
+        assert!(!passwords.verify("anything", None).await.unwrap());
+    }
+}

@@ -1,0 +1,40 @@
+//! The browser session: a random secret in an HttpOnly cookie, the rest in the database.
+
+use axum::http::{HeaderMap, HeaderValue};
+
+use crate::app::AppState;
+use crate::error::Error;
+use crate::store::sessions::{self, Session};
+use crate::web::cookies;
+
+/// `__Host-` binds the cookie to this exact origin; it requires `Secure`, so it is
+/// used only when the issuer is https.
+fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-gatehouse_session"
+    } else {
+        "gatehouse_session"
+    }
+}
+
+/// The live session the request's cookie names, if any.
+pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, Error> {
+    let name = cookie_name(state.config.secure_cookies());
+    match cookies::get(headers, name) {
+        Some(secret) => Ok(sessions::find_active(&state.db, secret, state.now()).await?),
+        None => Ok(None),
+    }
+}
+
+/// Starts a session for a user who just authenticated; returns it and its cookie.
+pub async fn start(
+    state: &AppState,
+    user_id: &str,
+    amr: &[String],
+) -> Result<(Session, HeaderValue), Error> {
+    let ttl = state.config.session_ttl as i64;
+    let (session, secret) = sessions::create(&state.db, user_id, amr, state.now(), ttl).await?;
+    let secure = state.config.secure_cookies();
+    let cookie = cookies::build(cookie_name(secure), &secret, "Lax", secure, None);
+    Ok((session, cookie))
+}

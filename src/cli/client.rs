@@ -1,0 +1,226 @@
+//! `gatehouse client …`.
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::user::read_stdin_line;
+use super::{open_db, print_json, CliError};
+use crate::config::Config;
+use crate::oidc::redirect_uri;
+use crate::secrets::{hash_token, random_token};
+use crate::store::clients::{self, Client};
+
+/// Grant types a client may be registered for (only what the token endpoint serves).
+pub const GRANT_TYPES: &[&str] = &["authorization_code"];
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client application.
+    Add {
+        client_id: String,
+        /// Redirect URI (exact match; repeatable).
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// Where the client may be sent after logout (repeatable).
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// A public client (SPA, native app): no secret, PKCE only.
+        #[arg(long, conflicts_with = "secret_stdin")]
+        public: bool,
+        /// Read the client secret from standard input instead of generating one.
+        #[arg(long)]
+        secret_stdin: bool,
+        /// Display name shown on the login and consent pages.
+        #[arg(long)]
+        name: Option<String>,
+        /// Allowed grant type (repeatable; default authorization_code).
+        #[arg(long = "grant-type")]
+        grant_types: Vec<String>,
+        /// Do not ask users for consent (first-party applications).
+        #[arg(long)]
+        skip_consent: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List registered clients.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a client and everything issued to it.
+    Remove {
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Client ids travel in URLs and Basic credentials: keep them to URL-safe characters.
+pub fn check_client_id(client_id: &str) -> Result<(), CliError> {
+    let ok = !client_id.is_empty()
+        && client_id.len() <= 128
+        && client_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+    if ok {
+        Ok(())
+    } else {
+        Err(CliError::Usage(format!(
+            "'{client_id}' is not a valid client id: use 1 to 128 of A-Z a-z 0-9 - . _ ~"
+        )))
+    }
+}
+
+fn check_uris(uris: &[String]) -> Result<(), CliError> {
+    for uri in uris {
+        redirect_uri::validate_registration(uri).map_err(CliError::Usage)?;
+    }
+    Ok(())
+}
+
+fn check_grant_types(grant_types: &[String]) -> Result<Vec<String>, CliError> {
+    if grant_types.is_empty() {
+        return Ok(vec!["authorization_code".into()]);
+    }
+    let mut kept: Vec<String> = Vec::new();
+    for g in grant_types {
+        if !GRANT_TYPES.contains(&g.as_str()) {
+            return Err(CliError::Usage(format!(
+                "grant type '{g}' is not supported (supported: {})",
+                GRANT_TYPES.join(", ")
+            )));
+        }
+        if !kept.contains(g) {
+            kept.push(g.clone());
+        }
+    }
+    Ok(kept)
+}
+
+pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError> {
+    match command {
+        ClientCommand::Add {
+            client_id,
+            redirect_uris,
+            post_logout_redirect_uris,
+            public,
+            secret_stdin,
+            name,
+            grant_types,
+            skip_consent,
+            json,
+        } => {
+            check_client_id(&client_id)?;
+            check_uris(&redirect_uris)?;
+            check_uris(&post_logout_redirect_uris)?;
+            let grant_types = check_grant_types(&grant_types)?;
+            // Only the SHA-256 of a secret is stored, which is safe for high-entropy
+            // secrets only: generated ones are 256-bit, given ones must be long.
+            let (secret, generated) = if public {
+                (None, false)
+            } else if secret_stdin {
+                let secret = read_stdin_line()?;
+                if secret.len() < 32 {
+                    return Err(CliError::Usage(
+                        "a client secret must have at least 32 characters".into(),
+                    ));
+                }
+                (Some(secret), false)
+            } else {
+                (Some(random_token()), true)
+            };
+            let client = Client {
+                name: name.unwrap_or_else(|| client_id.clone()),
+                client_id,
+                secret_hash: secret.as_deref().map(hash_token),
+                redirect_uris,
+                post_logout_redirect_uris,
+                grant_types,
+                token_endpoint_auth_method: if public {
+                    "none"
+                } else {
+                    "client_secret_basic"
+                }
+                .into(),
+                id_token_signed_response_alg: "ES256".into(),
+                skip_consent,
+                created_at: crate::clock::Clock::system().now(),
+            };
+            let db = open_db(config).await?;
+            clients::create(&db, &client).await?;
+            let shown_secret = secret.filter(|_| generated);
+            if json {
+                let mut value = serde_json::to_value(&client).map_err(anyhow::Error::from)?;
+                if let Some(secret) = &shown_secret {
+                    value["client_secret"] = json!(secret);
+                }
+                print_json(&value)?;
+            } else {
+                println!("created client {}", client.client_id);
+                if let Some(secret) = &shown_secret {
+                    println!("client_secret: {secret}");
+                    println!("(store it now: it is not stored and cannot be shown again)");
+                }
+            }
+            Ok(())
+        }
+        ClientCommand::List { json } => {
+            let db = open_db(config).await?;
+            let list = clients::list(&db).await?;
+            if json {
+                print_json(&list)?;
+            } else {
+                println!(
+                    "{:<24} {:<12} {:<20} REDIRECT URIS",
+                    "CLIENT ID", "TYPE", "NAME"
+                );
+                for c in &list {
+                    let kind = if c.is_public() {
+                        "public"
+                    } else {
+                        "confidential"
+                    };
+                    println!(
+                        "{:<24} {:<12} {:<20} {}",
+                        c.client_id,
+                        kind,
+                        c.name,
+                        c.redirect_uris.join(" ")
+                    );
+                }
+            }
+            Ok(())
+        }
+        ClientCommand::Remove { client_id, json } => {
+            let db = open_db(config).await?;
+            if !clients::remove(&db, &client_id).await? {
+                return Err(CliError::Usage(format!("no client '{client_id}'")));
+            }
+            if json {
+                print_json(&json!({ "removed": client_id }))?;
+            } else {
+                println!("removed client {client_id}");
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ids_are_url_safe() {
+        assert!(check_client_id("my-app_1.0~x").is_ok());
+        assert!(check_client_id("").is_err());
+        assert!(check_client_id("a b").is_err());
+        assert!(check_client_id("a:b").is_err());
+    }
+
+    #[test]
+    fn grant_types_default_and_validate() {
+        assert_eq!(check_grant_types(&[]).unwrap(), vec!["authorization_code"]);
+        assert!(check_grant_types(&["implicit".into()]).is_err());
+    }
+}

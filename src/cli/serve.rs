@@ -1,0 +1,46 @@
+//! `gatehouse serve`.
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use super::CliError;
+use crate::app::{self, AppState};
+use crate::clock::Clock;
+use crate::config::Config;
+
+pub async fn run(config: Config) -> Result<(), CliError> {
+    let addr = config.listen_addr()?;
+    let state = AppState::start(config, Clock::system()).await?;
+    // Warm the dummy password hash so unknown users cost the same from the first login.
+    let passwords = state.passwords.clone();
+    tokio::spawn(async move { passwords.dummy().await });
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!(%addr, issuer = %state.config.issuer, "gatehouse is listening");
+    app::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish before exit.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

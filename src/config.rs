@@ -1,0 +1,195 @@
+//! Typed configuration: defaults < optional `gatehouse.toml` < `GATEHOUSE_*` environment.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// The issuer identifier, exactly as it appears in `iss` and discovery.
+    pub issuer: String,
+    /// Socket address the HTTP server binds to.
+    pub listen: String,
+    /// SeaORM database URL (`sqlite://…` or `postgres://…`).
+    pub database_url: String,
+    /// Lifetime of access tokens, seconds.
+    pub access_token_ttl: u64,
+    /// Lifetime of ID tokens, seconds.
+    pub id_token_ttl: u64,
+    /// Lifetime of authorization codes, seconds (RFC 6749 §4.1.2: at most 10 min; we allow ≤ 60 s).
+    pub authorization_code_ttl: u64,
+    /// How long a started authorization request may wait for login and consent, seconds.
+    pub authorization_request_ttl: u64,
+    /// Lifetime of a browser session, seconds.
+    pub session_ttl: u64,
+    /// Absolute lifetime of a grant (token family), seconds.
+    pub grant_ttl: u64,
+    /// Password hashes computed at once; more wait (a login flood cannot exhaust memory).
+    pub password_hash_concurrency: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            issuer: "http://localhost:8080".into(),
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://gatehouse.db?mode=rwc".into(),
+            access_token_ttl: 600,
+            id_token_ttl: 600,
+            authorization_code_ttl: 60,
+            authorization_request_ttl: 1800,
+            session_ttl: 8 * 3600,
+            grant_ttl: 30 * 24 * 3600,
+            password_hash_concurrency: 4,
+        }
+    }
+}
+
+/// A configuration problem, phrased as the one line the operator sees.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting {setting}: {reason}")]
+pub struct ConfigError {
+    pub setting: String,
+    pub reason: String,
+}
+
+fn invalid(setting: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting: setting.to_string(),
+        reason: reason.into(),
+    }
+}
+
+impl Config {
+    /// Loads the layered configuration and validates it.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(invalid(
+                    "--config",
+                    format!("{} does not exist", path.display()),
+                ));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(Env::prefixed("GATEHOUSE_").ignore(&["TEST_DATABASE_URL"]));
+        let config: Config = figment.extract().map_err(|e| {
+            let setting = e
+                .path
+                .first()
+                .map(|k| format!("GATEHOUSE_{}", k.to_uppercase()))
+                .unwrap_or_else(|| "configuration".into());
+            invalid(&setting, e.kind.to_string())
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        validate_issuer(&self.issuer)?;
+        self.listen_addr()?;
+        if !(self.database_url.starts_with("sqlite:")
+            || self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "GATEHOUSE_DATABASE_URL",
+                "must start with sqlite: or postgres://",
+            ));
+        }
+        for (name, value) in [
+            ("GATEHOUSE_ACCESS_TOKEN_TTL", self.access_token_ttl),
+            ("GATEHOUSE_ID_TOKEN_TTL", self.id_token_ttl),
+            (
+                "GATEHOUSE_AUTHORIZATION_REQUEST_TTL",
+                self.authorization_request_ttl,
+            ),
+            ("GATEHOUSE_SESSION_TTL", self.session_ttl),
+            ("GATEHOUSE_GRANT_TTL", self.grant_ttl),
+        ] {
+            if value == 0 {
+                return Err(invalid(name, "must be greater than 0 seconds"));
+            }
+        }
+        if !(1..=60).contains(&self.authorization_code_ttl) {
+            return Err(invalid(
+                "GATEHOUSE_AUTHORIZATION_CODE_TTL",
+                "must be between 1 and 60 seconds",
+            ));
+        }
+        if self.password_hash_concurrency == 0 {
+            return Err(invalid(
+                "GATEHOUSE_PASSWORD_HASH_CONCURRENCY",
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.listen.parse().map_err(|_| {
+            invalid(
+                "GATEHOUSE_LISTEN",
+                format!("'{}' is not host:port", self.listen),
+            )
+        })
+    }
+
+    /// True when cookies must carry `Secure` (the issuer is served over https).
+    pub fn secure_cookies(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+}
+
+/// OIDC Discovery §3: the issuer is an https URL (http allowed here for local use)
+/// with no query or fragment; a trailing slash would break `iss` comparisons.
+fn validate_issuer(issuer: &str) -> Result<(), ConfigError> {
+    let name = "GATEHOUSE_ISSUER";
+    let url =
+        Url::parse(issuer).map_err(|e| invalid(name, format!("'{issuer}' is not a URL: {e}")))?;
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return Err(invalid(name, "must be an https:// (or http://) URL"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid(name, "must not have a query or fragment"));
+    }
+    if issuer.ends_with('/') {
+        return Err(invalid(name, "must not end with '/'"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn issuer_rules() {
+        assert!(validate_issuer("https://id.example.com").is_ok());
+        assert!(validate_issuer("https://id.example.com/tenant").is_ok());
+        assert!(validate_issuer("https://id.example.com/").is_err());
+        assert!(validate_issuer("https://id.example.com?x=1").is_err());
+        assert!(validate_issuer("ftp://id.example.com").is_err());
+        assert!(validate_issuer("not a url").is_err());
+    }
+
+    #[test]
+    fn code_ttl_is_bounded() {
+        let config = Config {
+            authorization_code_ttl: 61,
+            ..Config::default()
+        };
+        let err = config.validate().unwrap_err();
+        assert_eq!(err.setting, "GATEHOUSE_AUTHORIZATION_CODE_TTL");
+    }
+}

@@ -1,0 +1,253 @@
+//! The one error type. Every failure a handler can meet is one of these variants,
+//! and `IntoResponse` below is the single place that decides how it is shown:
+//! RFC 6749 JSON, an error redirect back to the client, an RFC 6750 bearer
+//! challenge, or an HTML page for the person at the browser.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::ui::pages::{render_page, ErrorPage};
+
+/// OAuth 2.0 / OpenID Connect error codes (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; OIDC Core §3.1.2.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    UnsupportedResponseType,
+    InvalidScope,
+    AccessDenied,
+    ServerError,
+    LoginRequired,
+    ConsentRequired,
+    RequestNotSupported,
+    RequestUriNotSupported,
+    InvalidToken,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::InvalidGrant => "invalid_grant",
+            ErrorCode::UnauthorizedClient => "unauthorized_client",
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::UnsupportedResponseType => "unsupported_response_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::ServerError => "server_error",
+            ErrorCode::LoginRequired => "login_required",
+            ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::RequestNotSupported => "request_not_supported",
+            ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
+            ErrorCode::InvalidToken => "invalid_token",
+        }
+    }
+}
+
+/// An error code with its human-readable description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    pub code: ErrorCode,
+    pub description: String,
+}
+
+impl OAuthError {
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
+        OAuthError {
+            code,
+            description: description.into(),
+        }
+    }
+}
+
+/// Where an authorization error is sent back to (RFC 6749 §4.1.2.1, RFC 9207).
+#[derive(Debug)]
+pub struct ErrorRedirect {
+    pub redirect_uri: String,
+    pub state: Option<String>,
+    pub issuer: String,
+    pub error: OAuthError,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Token-endpoint style JSON error (RFC 6749 §5.2).
+    #[error("{}: {}", .0.code.as_str(), .0.description)]
+    Json(OAuthError),
+    /// Client authentication failed (RFC 6749 §5.2): 401, with a Basic challenge when
+    /// the client tried HTTP Basic.
+    #[error("invalid_client: {description}")]
+    InvalidClient { description: String, basic: bool },
+    /// Sent back to the client's redirect URI.
+    #[error("{}: {}", .0.error.code.as_str(), .0.error.description)]
+    Redirect(Box<ErrorRedirect>),
+    /// Protected-resource error with a bearer challenge (RFC 6750 §3).
+    #[error("{}: {}", .0.code.as_str(), .0.description)]
+    Bearer(OAuthError),
+    /// Shown to the person as an HTML page — used when the client cannot be trusted
+    /// with a redirect (RFC 6749 §4.1.2.1, RFC 9700 §4.11).
+    #[error("{title}: {message}")]
+    Page {
+        status: StatusCode,
+        title: String,
+        message: String,
+    },
+    /// A storage or signing failure: logged, shown as a generic server error.
+    #[error("internal error: {0}")]
+    Internal(#[from] anyhow::Error),
+    /// As `Internal`, but on a page the person sees.
+    #[error("internal error on page: {0}")]
+    InternalPage(anyhow::Error),
+}
+
+impl From<sea_orm::DbErr> for Error {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Error::Internal(err.into())
+    }
+}
+
+impl From<crate::store::StoreError> for Error {
+    fn from(err: crate::store::StoreError) -> Self {
+        Error::Internal(err.into())
+    }
+}
+
+impl Error {
+    pub fn json(code: ErrorCode, description: impl Into<String>) -> Self {
+        Error::Json(OAuthError::new(code, description))
+    }
+
+    pub fn bearer(description: impl Into<String>) -> Self {
+        Error::Bearer(OAuthError::new(ErrorCode::InvalidToken, description))
+    }
+
+    pub fn page(status: StatusCode, title: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Page {
+            status,
+            title: title.into(),
+            message: message.into(),
+        }
+    }
+
+    /// For handlers that render pages: internal failures become an error page, not JSON.
+    pub fn on_page(self) -> Self {
+        match self {
+            Error::Internal(err) => Error::InternalPage(err),
+            Error::Json(e) | Error::Bearer(e) => {
+                Error::page(StatusCode::BAD_REQUEST, "Request refused", e.description)
+            }
+            other => other,
+        }
+    }
+}
+
+/// Headers every token-bearing JSON response carries (RFC 6749 §5.1).
+pub fn no_store(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn json_error(status: StatusCode, error: &OAuthError) -> Response {
+    let body = json!({
+        "error": error.code.as_str(),
+        "error_description": error.description,
+    });
+    no_store((status, axum::Json(body)).into_response())
+}
+
+fn json_status(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::InvalidClient | ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
+        ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        match self {
+            Error::Json(error) => json_error(json_status(error.code), &error),
+            Error::InvalidClient { description, basic } => {
+                let mut response = json_error(
+                    StatusCode::UNAUTHORIZED,
+                    &OAuthError::new(ErrorCode::InvalidClient, description),
+                );
+                if basic {
+                    response.headers_mut().insert(
+                        header::WWW_AUTHENTICATE,
+                        HeaderValue::from_static("Basic realm=\"gatehouse\""),
+                    );
+                }
+                response
+            }
+            Error::Redirect(redirect) => {
+                let mut pairs = vec![
+                    ("error", redirect.error.code.as_str()),
+                    ("error_description", redirect.error.description.as_str()),
+                ];
+                if let Some(state) = &redirect.state {
+                    pairs.push(("state", state));
+                }
+                // RFC 9207: the issuer identifies who answered (mix-up defence).
+                pairs.push(("iss", &redirect.issuer));
+                crate::web::redirect::with_query(&redirect.redirect_uri, &pairs).unwrap_or_else(
+                    || {
+                        Error::page(
+                            StatusCode::BAD_REQUEST,
+                            "Invalid redirect URI",
+                            "The application's redirect URI is not valid.",
+                        )
+                        .into_response()
+                    },
+                )
+            }
+            Error::Bearer(error) => {
+                // RFC 6750 §3: the challenge names the error; the description is plain ASCII.
+                let challenge = format!(
+                    "Bearer error=\"{}\", error_description=\"{}\"",
+                    error.code.as_str(),
+                    error.description.replace(['"', '\\'], "'")
+                );
+                let mut response = json_error(StatusCode::UNAUTHORIZED, &error);
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    response
+                        .headers_mut()
+                        .insert(header::WWW_AUTHENTICATE, value);
+                }
+                response
+            }
+            Error::Page {
+                status,
+                title,
+                message,
+            } => render_page(status, &ErrorPage { title, message }),
+            Error::Internal(err) => {
+                tracing::error!(error = %err, "internal error");
+                json_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &OAuthError::new(ErrorCode::ServerError, "internal server error"),
+                )
+            }
+            Error::InternalPage(err) => {
+                tracing::error!(error = %err, "internal error");
+                render_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &ErrorPage {
+                        title: "Something went wrong".into(),
+                        message: "Gatehouse could not complete this request. Please try again."
+                            .into(),
+                    },
+                )
+            }
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,14 @@
+//! Gatehouse: an OAuth 2.0 / OpenID Connect identity provider.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod keys;
+pub mod oidc;
+pub mod secrets;
+pub mod store;
+pub mod ui;
+pub mod web;

@@ -1,0 +1,193 @@
+//! Finishing an authorization request: sign-in, consent, then the code.
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use sea_orm::TransactionTrait;
+
+use crate::app::AppState;
+use crate::error::{Error, ErrorCode, ErrorRedirect, OAuthError, Result};
+use crate::oidc::scopes;
+use crate::store::authorization_codes::{self, NewCode};
+use crate::store::authorization_requests::{self, PendingRequest};
+use crate::store::clients::{self, Client};
+use crate::store::grants::{self, NewGrant};
+use crate::store::sessions::Session;
+use crate::store::{consents, users};
+use crate::ui::csrf;
+use crate::ui::pages::{render_page, ConsentPage, ScopeLine};
+
+/// The pending request named by `id`, or the page that says it has expired.
+pub async fn pending(state: &AppState, id: &str) -> Result<PendingRequest> {
+    authorization_requests::find_live(&state.db, id, state.now())
+        .await?
+        .ok_or_else(|| {
+            Error::page(
+                StatusCode::BAD_REQUEST,
+                "Sign-in expired",
+                "This sign-in request has expired or was already completed. \
+                 Return to the application and start again.",
+            )
+        })
+}
+
+pub async fn client_of(state: &AppState, pending: &PendingRequest) -> Result<Client> {
+    clients::find(&state.db, &pending.client_id)
+        .await?
+        .ok_or_else(|| {
+            Error::page(
+                StatusCode::BAD_REQUEST,
+                "Unknown application",
+                "The application is no longer registered with Gatehouse.",
+            )
+        })
+}
+
+fn has_prompt(pending: &PendingRequest, value: &str) -> bool {
+    pending
+        .prompt
+        .as_deref()
+        .is_some_and(|p| p.split(' ').any(|v| v == value))
+}
+
+/// OIDC Core §3.1.2.1: prompt=login wants an authentication newer than the request;
+/// max_age bounds the age of the authentication.
+pub fn needs_login(pending: &PendingRequest, session: Option<&Session>, now: i64) -> bool {
+    let Some(session) = session else {
+        return true;
+    };
+    if has_prompt(pending, "login") && session.auth_time < pending.created_at {
+        return true;
+    }
+    pending
+        .max_age
+        .is_some_and(|max_age| now - session.auth_time > max_age)
+}
+
+/// An error sent back to the client, ending the request.
+async fn fail(state: &AppState, pending: &PendingRequest, error: OAuthError) -> Result<Response> {
+    authorization_requests::complete(&state.db, &pending.id).await?;
+    Err(redirect_error(state, pending, error))
+}
+
+pub fn redirect_error(state: &AppState, pending: &PendingRequest, error: OAuthError) -> Error {
+    Error::Redirect(Box::new(ErrorRedirect {
+        redirect_uri: pending.redirect_uri.clone(),
+        state: pending.state.clone(),
+        issuer: state.issuer().to_string(),
+        error,
+    }))
+}
+
+/// Decides the next step: the login page, the consent page, or the code.
+pub async fn proceed(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: &Client,
+    pending: PendingRequest,
+    session: Option<Session>,
+) -> Result<Response> {
+    let now = state.now();
+    let user = match &session {
+        Some(s) => users::find(&state.db, &s.user_id)
+            .await?
+            .filter(|u| !u.disabled),
+        None => None,
+    };
+    let session = session.filter(|_| user.is_some());
+    if needs_login(&pending, session.as_ref(), now) {
+        if has_prompt(&pending, "none") {
+            let error = OAuthError::new(ErrorCode::LoginRequired, "the user must sign in");
+            return fail(state, &pending, error).await;
+        }
+        let location = format!(
+            "/login?request_id={}",
+            url::form_urlencoded::byte_serialize(pending.id.as_bytes()).collect::<String>()
+        );
+        return Ok(Redirect::to(&location).into_response());
+    }
+    let (Some(session), Some(user)) = (session, user) else {
+        return Err(Error::Internal(anyhow::anyhow!("session without user")));
+    };
+    let remembered = consents::granted_scopes(&state.db, &user.id, &client.client_id)
+        .await?
+        .is_some_and(|granted| scopes::covers(&granted, &pending.scope));
+    let consented = (client.skip_consent || remembered) && !has_prompt(&pending, "consent");
+    if !consented {
+        if has_prompt(&pending, "none") {
+            let error = OAuthError::new(ErrorCode::ConsentRequired, "the user must consent");
+            return fail(state, &pending, error).await;
+        }
+        let (csrf, cookie) = csrf::ensure(headers, state.config.secure_cookies());
+        let page = ConsentPage {
+            client_name: client.name.clone(),
+            request_id: pending.id.clone(),
+            csrf,
+            username: user.username.clone(),
+            scopes: pending
+                .scope
+                .split(' ')
+                .map(|s| ScopeLine {
+                    name: s.to_string(),
+                    description: scopes::describe(s).to_string(),
+                })
+                .collect(),
+        };
+        return Ok(csrf::attach(render_page(StatusCode::OK, &page), cookie));
+    }
+    issue_code(state, client, &pending, &session).await
+}
+
+/// Creates the grant and its code in one transaction and redirects to the client
+/// with code, state and iss (RFC 6749 §4.1.2, RFC 9207).
+pub async fn issue_code(
+    state: &AppState,
+    client: &Client,
+    pending: &PendingRequest,
+    session: &Session,
+) -> Result<Response> {
+    let now = state.now();
+    let txn = state.db.begin().await?;
+    if !authorization_requests::complete(&txn, &pending.id).await? {
+        // Another tab or a double submit finished it first.
+        return Err(Error::page(
+            StatusCode::BAD_REQUEST,
+            "Sign-in already completed",
+            "This sign-in request was already completed. Return to the application.",
+        ));
+    }
+    let grant = grants::create(
+        &txn,
+        NewGrant {
+            user_id: &session.user_id,
+            client_id: &client.client_id,
+            session_id: Some(&session.id),
+            scope: &pending.scope,
+            auth_time: session.auth_time,
+        },
+        now,
+        state.config.grant_ttl as i64,
+    )
+    .await?;
+    let code = authorization_codes::create(
+        &txn,
+        NewCode {
+            grant_id: &grant.id,
+            client_id: &client.client_id,
+            redirect_uri: &pending.redirect_uri,
+            scope: &pending.scope,
+            nonce: pending.nonce.as_deref(),
+            code_challenge: &pending.code_challenge,
+        },
+        now,
+        state.config.authorization_code_ttl as i64,
+    )
+    .await?;
+    txn.commit().await?;
+    let mut pairs = vec![("code", code.as_str())];
+    if let Some(s) = &pending.state {
+        pairs.push(("state", s));
+    }
+    pairs.push(("iss", state.issuer()));
+    crate::web::redirect::with_query(&pending.redirect_uri, &pairs)
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("registered redirect URI does not parse")))
+}

@@ -1,0 +1,4 @@
+//! One module per grant type.
+
+pub mod authorization_code;
+pub mod issue;

@@ -1,0 +1,13 @@
+//! The OAuth 2.0 / OpenID Connect protocol: one module per endpoint, one per grant.
+
+pub mod authorize;
+pub mod client_auth;
+pub mod discovery;
+pub mod grants;
+pub mod jwks;
+pub mod pkce;
+pub mod redirect_uri;
+pub mod scopes;
+pub mod token;
+pub mod tokens;
+pub mod userinfo;

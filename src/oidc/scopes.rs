@@ -1,0 +1,127 @@
+//! Scopes Gatehouse understands and the claims each releases (OIDC Core §5.4).
+
+use serde_json::{Map, Value};
+
+use crate::store::users::User;
+
+pub const SUPPORTED: &[&str] = &["openid", "profile", "email"];
+
+/// Claims listed in discovery: the protocol claims plus those released by scopes.
+pub const CLAIMS_SUPPORTED: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "azp",
+    "at_hash",
+    "sid",
+    "name",
+    "preferred_username",
+    "email",
+    "email_verified",
+];
+
+/// Keeps the scopes Gatehouse supports, in request order without repeats.
+/// OIDC Core §3.1.2.1: scope values that are not understood are ignored.
+pub fn filter_supported(requested: &str) -> Vec<&str> {
+    let mut kept: Vec<&str> = Vec::new();
+    for scope in requested.split(' ').filter(|s| !s.is_empty()) {
+        if SUPPORTED.contains(&scope) && !kept.contains(&scope) {
+            kept.push(scope);
+        }
+    }
+    kept
+}
+
+/// True when every scope in `wanted` is in `granted`.
+pub fn covers(granted: &str, wanted: &str) -> bool {
+    let granted: Vec<&str> = granted.split(' ').collect();
+    wanted
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .all(|s| granted.contains(&s))
+}
+
+/// What the consent page says about a scope.
+pub fn describe(scope: &str) -> &'static str {
+    match scope {
+        "openid" => "your account identifier",
+        "profile" => "your name and username",
+        "email" => "your email address",
+        _ => "",
+    }
+}
+
+/// The user claims a scope set releases at userinfo (OIDC Core §5.4).
+pub fn user_claims(user: &User, scope: &str) -> Map<String, Value> {
+    let mut claims = Map::new();
+    claims.insert("sub".into(), Value::String(user.id.clone()));
+    for s in scope.split(' ') {
+        match s {
+            "profile" => {
+                claims.insert(
+                    "preferred_username".into(),
+                    Value::String(user.username.clone()),
+                );
+                if let Some(name) = &user.name {
+                    claims.insert("name".into(), Value::String(name.clone()));
+                }
+            }
+            "email" => {
+                if let Some(email) = &user.email {
+                    claims.insert("email".into(), Value::String(email.clone()));
+                    claims.insert("email_verified".into(), Value::Bool(user.email_verified));
+                }
+            }
+            _ => {}
+        }
+    }
+    claims
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user() -> User {
+        User {
+            id: "u1".into(),
+            username: "alice".into(),
+            email: Some("alice@example.com".into()),
+            email_verified: false,
+            name: Some("Alice Liddell".into()),
+            password_hash: None,
+            disabled: false,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn unknown_scopes_are_dropped_and_repeats_removed() {
+        assert_eq!(
+            filter_supported("openid  email foo openid"),
+            vec!["openid", "email"]
+        );
+    }
+
+    #[test]
+    fn consent_coverage() {
+        assert!(covers("openid profile email", "openid email"));
+        assert!(!covers("openid", "openid email"));
+    }
+
+    #[test]
+    fn claims_follow_scopes() {
+        let only_openid = user_claims(&user(), "openid");
+        assert_eq!(only_openid.len(), 1);
+        let all = user_claims(&user(), "openid profile email");
+        assert_eq!(all["preferred_username"], "alice");
+        assert_eq!(all["name"], "Alice Liddell");
+        assert_eq!(all["email"], "alice@example.com");
+        assert_eq!(all["email_verified"], false);
+    }
+}

@@ -1,0 +1,77 @@
+//! Authorization requests that wait for the person to sign in or consent.
+
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+
+use super::entities::authorization_requests::{self, Column, Entity};
+use super::StoreError;
+use crate::secrets::random_token;
+
+pub use authorization_requests::Model as PendingRequest;
+
+/// The validated parameters of an authorization request.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: String,
+    pub prompt: Option<String>,
+    pub max_age: Option<i64>,
+    pub login_hint: Option<String>,
+}
+
+pub async fn create(
+    db: &impl ConnectionTrait,
+    request: NewRequest,
+    now: i64,
+    ttl: i64,
+) -> Result<PendingRequest, StoreError> {
+    Ok(authorization_requests::ActiveModel {
+        id: Set(random_token()),
+        client_id: Set(request.client_id),
+        redirect_uri: Set(request.redirect_uri),
+        scope: Set(request.scope),
+        state: Set(request.state),
+        nonce: Set(request.nonce),
+        code_challenge: Set(request.code_challenge),
+        prompt: Set(request.prompt),
+        max_age: Set(request.max_age),
+        login_hint: Set(request.login_hint),
+        created_at: Set(now),
+        expires_at: Set(now + ttl),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// A request that has not expired or completed.
+pub async fn find_live(
+    db: &impl ConnectionTrait,
+    id: &str,
+    now: i64,
+) -> Result<Option<PendingRequest>, StoreError> {
+    Ok(Entity::find_by_id(id.to_string())
+        .filter(Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?)
+}
+
+/// Completes a request: true for the one caller that removed it.
+pub async fn complete(db: &impl ConnectionTrait, id: &str) -> Result<bool, StoreError> {
+    Ok(Entity::delete_by_id(id.to_string())
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1)
+}
+
+/// Drops requests nobody finished.
+pub async fn purge_expired(db: &impl ConnectionTrait, now: i64) -> Result<u64, StoreError> {
+    Ok(Entity::delete_many()
+        .filter(Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

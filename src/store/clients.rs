@@ -1,0 +1,95 @@
+//! Clients: the applications registered to sign people in.
+
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
+use serde::Serialize;
+
+use super::entities::clients::{self, Column, Entity};
+use super::{conflict, from_json_list, to_json_list, StoreError};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Client {
+    pub client_id: String,
+    pub name: String,
+    #[serde(skip)]
+    pub secret_hash: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub token_endpoint_auth_method: String,
+    pub id_token_signed_response_alg: String,
+    pub skip_consent: bool,
+    pub created_at: i64,
+}
+
+impl Client {
+    /// Public clients (RFC 6749 §2.1) have no secret and authenticate with `none`.
+    pub fn is_public(&self) -> bool {
+        self.secret_hash.is_none()
+    }
+
+    pub fn allows_grant(&self, grant_type: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant_type)
+    }
+}
+
+impl From<clients::Model> for Client {
+    fn from(m: clients::Model) -> Self {
+        Client {
+            client_id: m.client_id,
+            name: m.name,
+            secret_hash: m.secret_hash,
+            redirect_uris: from_json_list(&m.redirect_uris),
+            post_logout_redirect_uris: from_json_list(&m.post_logout_redirect_uris),
+            grant_types: from_json_list(&m.grant_types),
+            token_endpoint_auth_method: m.token_endpoint_auth_method,
+            id_token_signed_response_alg: m.id_token_signed_response_alg,
+            skip_consent: m.skip_consent,
+            created_at: m.created_at,
+        }
+    }
+}
+
+pub async fn create(db: &impl ConnectionTrait, client: &Client) -> Result<(), StoreError> {
+    clients::ActiveModel {
+        client_id: Set(client.client_id.clone()),
+        name: Set(client.name.clone()),
+        secret_hash: Set(client.secret_hash.clone()),
+        redirect_uris: Set(to_json_list(&client.redirect_uris)),
+        post_logout_redirect_uris: Set(to_json_list(&client.post_logout_redirect_uris)),
+        grant_types: Set(to_json_list(&client.grant_types)),
+        token_endpoint_auth_method: Set(client.token_endpoint_auth_method.clone()),
+        id_token_signed_response_alg: Set(client.id_token_signed_response_alg.clone()),
+        skip_consent: Set(client.skip_consent),
+        created_at: Set(client.created_at),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| conflict(e, format!("client '{}'", client.client_id)))?;
+    Ok(())
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+) -> Result<Option<Client>, StoreError> {
+    Ok(Entity::find_by_id(client_id.to_string())
+        .one(db)
+        .await?
+        .map(Client::from))
+}
+
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Client>, StoreError> {
+    Ok(Entity::find()
+        .order_by_asc(Column::ClientId)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Client::from)
+        .collect())
+}
+
+/// Removes a client and (by cascade) its grants, codes and consents. False if unknown.
+pub async fn remove(db: &impl ConnectionTrait, client_id: &str) -> Result<bool, StoreError> {
+    let result = Entity::delete_by_id(client_id.to_string()).exec(db).await?;
+    Ok(result.rows_affected > 0)
+}

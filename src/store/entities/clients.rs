@@ -1,0 +1,29 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "clients")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub client_id: String,
+    pub name: String,
+    /// `None` = public client.
+    pub secret_hash: Option<String>,
+    /// JSON array.
+    #[sea_orm(column_type = "Text")]
+    pub redirect_uris: String,
+    /// JSON array.
+    #[sea_orm(column_type = "Text")]
+    pub post_logout_redirect_uris: String,
+    /// JSON array.
+    #[sea_orm(column_type = "Text")]
+    pub grant_types: String,
+    pub token_endpoint_auth_method: String,
+    pub id_token_signed_response_alg: String,
+    pub skip_consent: bool,
+    pub created_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "grants")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    /// FK → users.id (ON DELETE CASCADE).
+    pub user_id: String,
+    /// FK → clients.client_id (ON DELETE CASCADE).
+    pub client_id: String,
+    /// FK → sessions.id (ON DELETE SET NULL).
+    pub session_id: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub scope: String,
+    pub auth_time: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub revoke_reason: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,10 @@
+//! SeaORM entities. Each mirrors one table created by the `migrations` crate.
+
+pub mod authorization_codes;
+pub mod authorization_requests;
+pub mod clients;
+pub mod consents;
+pub mod grants;
+pub mod sessions;
+pub mod signing_keys;
+pub mod users;

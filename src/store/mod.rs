@@ -1,0 +1,53 @@
+//! Storage: SeaORM entities and one repository module per aggregate. The same code
+//! and migrations serve SQLite and PostgreSQL.
+
+pub mod authorization_codes;
+pub mod authorization_requests;
+pub mod clients;
+pub mod consents;
+pub mod entities;
+pub mod grants;
+pub mod sessions;
+pub mod signing_keys;
+pub mod users;
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
+
+/// Opens the database named by a SeaORM URL.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_string());
+    options.sqlx_logging(false);
+    Database::connect(options).await
+}
+
+/// Applies every pending migration (idempotent).
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// Failures a repository reports to its callers.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Maps a unique-key violation to `Conflict(what)`.
+pub(crate) fn conflict(err: DbErr, what: impl Into<String>) -> StoreError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict(what.into()),
+        _ => StoreError::Db(err),
+    }
+}
+
+/// Lists are stored as JSON text so one column type serves both databases.
+pub(crate) fn to_json_list(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+}
+
+pub(crate) fn from_json_list(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}

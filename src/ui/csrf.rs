@@ -1,0 +1,38 @@
+//! CSRF protection for the forms: a random token in a SameSite cookie that each
+//! form must echo (double submit), compared in constant time.
+
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::Response;
+
+use crate::secrets::{constant_time_eq, random_token};
+use crate::web::cookies;
+
+const COOKIE: &str = "gatehouse_csrf";
+
+/// The browser's CSRF token, and the cookie to set when it had none.
+pub fn ensure(headers: &HeaderMap, secure: bool) -> (String, Option<HeaderValue>) {
+    match cookies::get(headers, COOKIE) {
+        Some(token) if token.len() == 43 => (token.to_string(), None),
+        _ => {
+            let token = random_token();
+            let cookie = cookies::build(COOKIE, &token, "Lax", secure, None);
+            (token, Some(cookie))
+        }
+    }
+}
+
+/// True when the form's token matches the cookie.
+pub fn verify(headers: &HeaderMap, submitted: &str) -> bool {
+    match cookies::get(headers, COOKIE) {
+        Some(token) => !submitted.is_empty() && constant_time_eq(token, submitted),
+        None => false,
+    }
+}
+
+/// Adds the CSRF cookie to a page response when one was created.
+pub fn attach(mut response: Response, cookie: Option<HeaderValue>) -> Response {
+    if let Some(cookie) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}

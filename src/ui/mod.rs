@@ -1,0 +1,21 @@
+//! The pages people see: login and consent, plus static assets.
+
+pub mod consent;
+pub mod csrf;
+pub mod login;
+pub mod pages;
+pub mod static_files;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::Error;
+
+pub async fn not_found() -> Response {
+    Error::page(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is nothing at this address.",
+    )
+    .into_response()
+}

@@ -1,0 +1,25 @@
+//! Stylesheet and icon, compiled into the binary so it runs from anywhere.
+
+use axum::extract::Path;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+const CSS: &str = include_str!("../../static/gatehouse.css");
+const FAVICON: &str = include_str!("../../static/favicon.svg");
+
+pub async fn handle(Path(file): Path<String>) -> Response {
+    let (body, content_type) = match file.as_str() {
+        "gatehouse.css" => (CSS, "text/css; charset=utf-8"),
+        "favicon.svg" => (FAVICON, "image/svg+xml"),
+        _ => return super::not_found().await,
+    };
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,6 @@
+//! HTTP plumbing shared by the endpoints: cookies, parameters, security headers.
+
+pub mod cookies;
+pub mod params;
+pub mod redirect;
+pub mod security_headers;
