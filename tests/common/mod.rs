@@ -1,0 +1,449 @@
+//! Test harness: a real Gatehouse on 127.0.0.1:0 over a fresh database (SQLite, or
+//! PostgreSQL when GATEHOUSE_TEST_DATABASE_URL is set), and a cookie-keeping
+//! browser that follows redirects and fills HTML forms.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use gatehouse::app::{self, AppState};
+use gatehouse::auth::password;
+use gatehouse::clock::Clock;
+use gatehouse::config::Config;
+use gatehouse::secrets::hash_token;
+use gatehouse::store::clients::{self, Client};
+use gatehouse::store::users::{self, NewUser};
+use reqwest::redirect::Policy;
+use reqwest::{Response, StatusCode};
+use scraper::{Html, Selector};
+use sea_orm::ConnectionTrait;
+use tokio::net::TcpListener;
+use url::Url;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const SECRET: &str = "s3cret-s3cret-s3cret-s3cret-s3cret-0123456789";
+pub const REDIRECT: &str = "http://127.0.0.1:9999/callback";
+
+/// A database of its own for one test.
+pub struct TestDb {
+    pub url: String,
+    admin: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        match std::env::var("GATEHOUSE_TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = format!("gh_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = gatehouse::store::connect(&admin_url)
+                    .await
+                    .expect("admin db");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let mut url = Url::parse(&admin_url).expect("database url");
+                url.set_path(&format!("/{name}"));
+                TestDb {
+                    url: url.to_string(),
+                    admin: Some((admin_url, name)),
+                    _dir: None,
+                }
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("gh.db").display());
+                TestDb {
+                    url,
+                    admin: None,
+                    _dir: Some(dir),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.admin.take() {
+            // There is no async drop: remove the database from a runtime of its own.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async {
+                    if let Ok(admin) = gatehouse::store::connect(&admin_url).await {
+                        let _ = admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await;
+                        admin.close().await.ok();
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub state: AppState,
+    pub clock: Clock,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    pub db: Arc<TestDb>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_on(Arc::new(TestDb::new().await)).await
+    }
+
+    /// A server on an existing database (a second node, or a restart).
+    pub async fn start_on(db: Arc<TestDb>) -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let config = Config {
+            issuer: base.clone(),
+            listen: listener.local_addr().expect("addr").to_string(),
+            database_url: db.url.clone(),
+            ..Config::default()
+        };
+        config.validate().expect("test config");
+        let clock = Clock::system();
+        let state = AppState::start(config, clock.clone()).await.expect("start");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let serving = state.clone();
+        tokio::spawn(async move {
+            app::serve(listener, serving, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("serve");
+        });
+        TestServer {
+            base,
+            state,
+            clock,
+            shutdown: Some(tx),
+            db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Adds a user with the test password (hashed exactly as the CLI does).
+    pub async fn add_user(
+        &self,
+        username: &str,
+        email: Option<&str>,
+        name: Option<&str>,
+    ) -> String {
+        let hash = password::hash_blocking(PASSWORD).expect("hash");
+        users::create(
+            &self.state.db,
+            NewUser {
+                username: username.into(),
+                email: email.map(str::to_string),
+                name: name.map(str::to_string),
+                password_hash: Some(hash),
+            },
+            self.clock.now(),
+        )
+        .await
+        .expect("user")
+        .id
+    }
+
+    /// Registers a client; confidential ones get `SECRET`.
+    pub async fn add_client(&self, client_id: &str, public: bool, skip_consent: bool) {
+        let client = Client {
+            client_id: client_id.into(),
+            name: format!("{client_id} app"),
+            secret_hash: (!public).then(|| hash_token(SECRET)),
+            redirect_uris: vec![REDIRECT.into()],
+            post_logout_redirect_uris: vec![],
+            grant_types: vec!["authorization_code".into()],
+            token_endpoint_auth_method: if public {
+                "none"
+            } else {
+                "client_secret_basic"
+            }
+            .into(),
+            id_token_signed_response_alg: "ES256".into(),
+            skip_consent,
+            created_at: self.clock.now(),
+        };
+        clients::create(&self.state.db, &client)
+            .await
+            .expect("client");
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// What a navigation ended on: a page of ours, or a redirect leaving the server.
+#[derive(Debug)]
+pub enum Outcome {
+    Page {
+        status: StatusCode,
+        headers: reqwest::header::HeaderMap,
+        html: String,
+    },
+    Redirect(Url),
+}
+
+impl Outcome {
+    pub fn page(self) -> (StatusCode, String) {
+        match self {
+            Outcome::Page { status, html, .. } => (status, html),
+            Outcome::Redirect(url) => panic!("expected a page, got a redirect to {url}"),
+        }
+    }
+
+    pub fn redirect(self) -> Url {
+        match self {
+            Outcome::Redirect(url) => url,
+            Outcome::Page { status, html, .. } => {
+                panic!("expected a redirect, got a {status} page: {html}")
+            }
+        }
+    }
+}
+
+/// An HTML form as a browser sees it: action and the named inputs with their values.
+pub struct Form {
+    pub action: String,
+    pub fields: Vec<(String, String)>,
+}
+
+impl Form {
+    pub fn parse(html: &str) -> Form {
+        let doc = Html::parse_document(html);
+        let form_sel = Selector::parse("form").unwrap();
+        let input_sel = Selector::parse("input[name]").unwrap();
+        let form = doc.select(&form_sel).next().expect("page has a form");
+        let action = form.value().attr("action").unwrap_or_default().to_string();
+        let fields = form
+            .select(&input_sel)
+            .map(|i| {
+                (
+                    i.value().attr("name").unwrap_or_default().to_string(),
+                    i.value().attr("value").unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        Form { action, fields }
+    }
+
+    pub fn set(&mut self, name: &str, value: &str) -> &mut Self {
+        match self.fields.iter_mut().find(|(n, _)| n == name) {
+            Some(field) => field.1 = value.to_string(),
+            None => self.fields.push((name.to_string(), value.to_string())),
+        }
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A cookie-keeping client that follows redirects only within the server.
+pub struct Browser {
+    pub http: reqwest::Client,
+    base: String,
+}
+
+impl Browser {
+    pub fn new(server: &TestServer) -> Browser {
+        Browser {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            base: server.base.clone(),
+        }
+    }
+
+    pub async fn get(&self, url: &str) -> Outcome {
+        let response = self.http.get(url).send().await.expect("GET");
+        self.follow(response).await
+    }
+
+    pub async fn submit(&self, form: &Form) -> Outcome {
+        let url = format!("{}{}", self.base, form.action);
+        let response = self
+            .http
+            .post(url)
+            .form(&form.fields)
+            .send()
+            .await
+            .expect("POST");
+        self.follow(response).await
+    }
+
+    pub async fn follow(&self, mut response: Response) -> Outcome {
+        loop {
+            if !response.status().is_redirection() {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let html = response.text().await.unwrap_or_default();
+                return Outcome::Page {
+                    status,
+                    headers,
+                    html,
+                };
+            }
+            let location = response.headers()["location"].to_str().unwrap().to_string();
+            let next = response.url().join(&location).expect("location");
+            if !next.as_str().starts_with(&self.base) {
+                return Outcome::Redirect(next);
+            }
+            response = self.http.get(next).send().await.expect("follow");
+        }
+    }
+
+    /// Signs in on the login page; returns where the browser ends up.
+    pub async fn login(&self, login_page: &str, username: &str, password: &str) -> Outcome {
+        let mut form = Form::parse(login_page);
+        assert_eq!(form.action, "/login");
+        form.set("username", username).set("password", password);
+        self.submit(&form).await
+    }
+
+    /// Answers the consent page.
+    pub async fn consent(&self, consent_page: &str, decision: &str) -> Outcome {
+        let mut form = Form::parse(consent_page);
+        assert_eq!(form.action, "/consent");
+        form.set("decision", decision);
+        self.submit(&form).await
+    }
+
+    /// The whole interaction: login (if asked), consent (if asked), the redirect back.
+    pub async fn authorize(&self, url: &str, username: &str) -> Url {
+        let mut outcome = self.get(url).await;
+        for _ in 0..2 {
+            let Outcome::Page { html, .. } = &outcome else {
+                break;
+            };
+            let action = Form::parse(html).action;
+            outcome = match action.as_str() {
+                "/login" => self.login(html, username, PASSWORD).await,
+                "/consent" => self.consent(html, "allow").await,
+                other => panic!("unexpected form {other}"),
+            };
+        }
+        outcome.redirect()
+    }
+}
+
+/// A query parameter of a URL.
+pub fn param(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// RFC 7636 Appendix B values.
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// An authorization URL with PKCE S256 plus `extra` (already encoded) parameters.
+pub fn authorize_url(server: &TestServer, client_id: &str, extra: &str) -> String {
+    format!(
+        "{}/authorize?client_id={client_id}&redirect_uri={}&response_type=code&scope=openid%20email%20profile\
+         &state=st4te&nonce=n0nce&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
+        server.base,
+        urlencode(REDIRECT)
+    )
+}
+
+pub fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Runs the browser part and returns a fresh code for `client_id`.
+pub async fn obtain_code(
+    server: &TestServer,
+    browser: &Browser,
+    client_id: &str,
+    username: &str,
+) -> String {
+    let back = browser
+        .authorize(&authorize_url(server, client_id, ""), username)
+        .await;
+    param(&back, "code").expect("code in redirect")
+}
+
+/// Posts to the token endpoint; `basic` authenticates with HTTP Basic.
+pub async fn token_request(
+    server: &TestServer,
+    basic: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> (StatusCode, reqwest::header::HeaderMap, serde_json::Value) {
+    let mut request = reqwest::Client::new().post(server.url("/token")).form(form);
+    if let Some((id, secret)) = basic {
+        request = request.basic_auth(id, Some(secret));
+    }
+    let response = request.send().await.expect("token request");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.json().await.unwrap_or(serde_json::Value::Null);
+    (status, headers, body)
+}
+
+/// Exchanges a code the way a confidential client does.
+pub async fn exchange(
+    server: &TestServer,
+    client_id: &str,
+    code: &str,
+) -> (StatusCode, serde_json::Value) {
+    let (status, _, body) = token_request(
+        server,
+        Some((client_id, SECRET)),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    (status, body)
+}
+
+/// GET /userinfo with a bearer token.
+pub async fn userinfo(
+    server: &TestServer,
+    token: &str,
+) -> (StatusCode, Option<String>, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .get(server.url("/userinfo"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("userinfo");
+    let status = response.status();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_string());
+    let body = response.json().await.unwrap_or(serde_json::Value::Null);
+    (status, challenge, body)
+}
