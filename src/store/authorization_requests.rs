@@ -75,3 +75,26 @@ pub async fn purge_expired(db: &impl ConnectionTrait, now: i64) -> Result<u64, S
         .await?
         .rows_affected)
 }
+
+/// The person has just signed in for this request: `prompt=login` and `max_age`
+/// are satisfied (OIDC Core §3.1.2.1) and must not ask again on the way back.
+pub async fn mark_authenticated(
+    db: &impl ConnectionTrait,
+    pending: &PendingRequest,
+) -> Result<(), StoreError> {
+    let prompt = pending.prompt.as_deref().map(|p| {
+        p.split(' ')
+            .filter(|v| *v != "login")
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    authorization_requests::ActiveModel {
+        id: Set(pending.id.clone()),
+        prompt: Set(prompt.filter(|p| !p.is_empty())),
+        max_age: Set(None),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}

@@ -10,7 +10,7 @@ use crate::app::AppState;
 use crate::auth::session;
 use crate::error::{Error, Result};
 use crate::oidc::authorize::complete;
-use crate::store::authorization_requests::PendingRequest;
+use crate::store::authorization_requests::{self, PendingRequest};
 use crate::store::users;
 use crate::ui::csrf;
 use crate::ui::pages::{render_page, LoginPage};
@@ -102,6 +102,7 @@ pub async fn submit(
             }
         };
         let (_session, cookie) = session::start(&state, &user.id, &["pwd".to_string()]).await?;
+        authorization_requests::mark_authenticated(&state.db, &pending).await?;
         let location = format!(
             "/authorize/continue?request_id={}",
             url::form_urlencoded::byte_serialize(pending.id.as_bytes()).collect::<String>()

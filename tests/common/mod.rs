@@ -104,14 +104,20 @@ impl TestServer {
 
     /// A server on an existing database (a second node, or a restart).
     pub async fn start_on(db: Arc<TestDb>) -> TestServer {
+        Self::start_with(db, |_| {}).await
+    }
+
+    /// A server whose configuration `adjust` changes first.
+    pub async fn start_with(db: Arc<TestDb>, adjust: impl FnOnce(&mut Config)) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let config = Config {
+        let mut config = Config {
             issuer: base.clone(),
             listen: listener.local_addr().expect("addr").to_string(),
             database_url: db.url.clone(),
             ..Config::default()
         };
+        adjust(&mut config);
         config.validate().expect("test config");
         let clock = Clock::system();
         let state = AppState::start(config, clock.clone()).await.expect("start");

@@ -49,13 +49,13 @@ fn has_prompt(pending: &PendingRequest, value: &str) -> bool {
         .is_some_and(|p| p.split(' ').any(|v| v == value))
 }
 
-/// OIDC Core §3.1.2.1: prompt=login wants an authentication newer than the request;
-/// max_age bounds the age of the authentication.
+/// OIDC Core §3.1.2.1: prompt=login wants a new authentication (the login page
+/// clears it from the request once done); max_age bounds the authentication's age.
 pub fn needs_login(pending: &PendingRequest, session: Option<&Session>, now: i64) -> bool {
     let Some(session) = session else {
         return true;
     };
-    if has_prompt(pending, "login") && session.auth_time < pending.created_at {
+    if has_prompt(pending, "login") {
         return true;
     }
     pending
