@@ -23,6 +23,14 @@ fn assert_error(status: StatusCode, body: &serde_json::Value, want_status: u16, 
     assert!(body["error_description"].is_string());
 }
 
+/// Client credentials, form, expected status, expected error.
+type Case<'a> = (
+    Option<(&'a str, &'a str)>,
+    Vec<(&'a str, &'a str)>,
+    u16,
+    &'a str,
+);
+
 fn code_form<'a>(code: &'a str, redirect: &'a str, verifier: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("grant_type", "authorization_code"),
@@ -53,7 +61,7 @@ async fn code_bindings_are_enforced() {
     let (server, browser) = setup().await;
     let code = obtain_code(&server, &browser, "app", "alice").await;
     let wrong_verifier = "A".repeat(43);
-    let cases: Vec<(Option<(&str, &str)>, Vec<(&str, &str)>, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         // Wrong PKCE verifier, malformed verifier, missing verifier.
         (
             Some(("app", SECRET)),

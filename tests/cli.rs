@@ -1,0 +1,371 @@
+//! The `gatehouse` binary: user and client administration, exit codes, config errors.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use common::TestDb;
+
+fn gatehouse(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(args)
+        .env("GATEHOUSE_DATABASE_URL", &db.url)
+        .env("RUST_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn gatehouse");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("wait")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn clients(db: &TestDb) -> Vec<serde_json::Value> {
+    let out = gatehouse(db, &["client", "list", "--json"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_str::<serde_json::Value>(&stdout(&out))
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn client_add_list_remove() {
+    let db = TestDb::new().await;
+    let out = gatehouse(
+        &db,
+        &[
+            "client",
+            "add",
+            "web",
+            "--redirect-uri",
+            "https://app.example.com/cb",
+            "--redirect-uri",
+            "http://127.0.0.1:8000/cb",
+            "--name",
+            "Web App",
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let created: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let secret = created["client_secret"]
+        .as_str()
+        .expect("generated secret shown once");
+    assert_eq!(secret.len(), 43, "256-bit secret");
+    assert_eq!(created["token_endpoint_auth_method"], "client_secret_basic");
+
+    let out = gatehouse(
+        &db,
+        &[
+            "client",
+            "add",
+            "spa",
+            "--public",
+            "--skip-consent",
+            "--redirect-uri",
+            "https://spa.example.com/cb",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("client_secret"));
+
+    let list = clients(&db);
+    assert_eq!(list.len(), 2);
+    assert!(
+        list.iter().all(|c| c.get("client_secret").is_none()),
+        "secrets never listed"
+    );
+    let spa = list.iter().find(|c| c["client_id"] == "spa").unwrap();
+    assert_eq!(spa["token_endpoint_auth_method"], "none");
+    assert_eq!(spa["skip_consent"], true);
+
+    let out = gatehouse(&db, &["client", "remove", "spa"], None);
+    assert!(out.status.success());
+    assert_eq!(clients(&db).len(), 1);
+    let out = gatehouse(&db, &["client", "remove", "spa"], None);
+    assert!(!out.status.success());
+}
+
+#[tokio::test]
+async fn bad_client_arguments_write_nothing() {
+    let db = TestDb::new().await;
+    let ok = gatehouse(
+        &db,
+        &[
+            "client",
+            "add",
+            "web",
+            "--redirect-uri",
+            "https://a.example/cb",
+        ],
+        None,
+    );
+    assert!(ok.status.success());
+    let cases: &[&[&str]] = &[
+        // Duplicate client.
+        &[
+            "client",
+            "add",
+            "web",
+            "--redirect-uri",
+            "https://b.example/cb",
+        ],
+        // Malformed redirect URI.
+        &["client", "add", "x1", "--redirect-uri", "not a uri"],
+        // http:// that is not loopback.
+        &[
+            "client",
+            "add",
+            "x2",
+            "--redirect-uri",
+            "http://app.example.com/cb",
+        ],
+        // Fragment.
+        &[
+            "client",
+            "add",
+            "x3",
+            "--redirect-uri",
+            "https://a.example/cb#f",
+        ],
+        // A good URI and a bad one: nothing is written.
+        &[
+            "client",
+            "add",
+            "x4",
+            "--redirect-uri",
+            "https://a.example/cb",
+            "--redirect-uri",
+            "javascript:alert(1)",
+        ],
+        // Unsupported grant type.
+        &[
+            "client",
+            "add",
+            "x5",
+            "--redirect-uri",
+            "https://a.example/cb",
+            "--grant-type",
+            "password",
+        ],
+        // Bad client id.
+        &[
+            "client",
+            "add",
+            "bad id",
+            "--redirect-uri",
+            "https://a.example/cb",
+        ],
+        // No redirect URI.
+        &["client", "add", "x6"],
+        // --public with a secret.
+        &[
+            "client",
+            "add",
+            "x7",
+            "--public",
+            "--secret-stdin",
+            "--redirect-uri",
+            "https://a.example/cb",
+        ],
+    ];
+    for args in cases {
+        let out = gatehouse(&db, args, None);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(!stderr(&out).is_empty(), "{args:?} explains itself");
+        assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    }
+    let list = clients(&db);
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["redirect_uris"][0], "https://a.example/cb");
+
+    // A given secret must be long (only its SHA-256 is kept).
+    let out = gatehouse(
+        &db,
+        &[
+            "client",
+            "add",
+            "x8",
+            "--secret-stdin",
+            "--redirect-uri",
+            "https://a.example/cb",
+        ],
+        Some("short\n"),
+    );
+    assert!(!out.status.success());
+    let out = gatehouse(
+        &db,
+        &[
+            "client",
+            "add",
+            "x8",
+            "--secret-stdin",
+            "--redirect-uri",
+            "https://a.example/cb",
+        ],
+        Some("0123456789abcdef0123456789abcdef-long-enough\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !stdout(&out).contains("0123456789abcdef"),
+        "a given secret is not echoed"
+    );
+}
+
+#[tokio::test]
+async fn user_add_hashes_with_argon2id() {
+    let db = TestDb::new().await;
+    let out = gatehouse(
+        &db,
+        &[
+            "user",
+            "add",
+            "Alice",
+            "--email",
+            "alice@example.com",
+            "--name",
+            "Alice L",
+            "--password-stdin",
+            "--json",
+        ],
+        Some("correct horse battery\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let user: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(user["username"], "alice", "usernames are case-folded");
+
+    let conn = gatehouse::store::connect(&db.url).await.unwrap();
+    let stored = gatehouse::store::users::find_by_username(&conn, "ALICE")
+        .await
+        .unwrap()
+        .unwrap();
+    let hash = stored.password_hash.unwrap();
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+    conn.close().await.ok();
+
+    // Duplicate (case-insensitively), short password, bad email, no password source.
+    let dup = gatehouse(
+        &db,
+        &["user", "add", "ALICE", "--password-stdin"],
+        Some("correct horse battery\n"),
+    );
+    assert!(!dup.status.success());
+    assert!(stderr(&dup).contains("already exists"));
+    let short = gatehouse(
+        &db,
+        &["user", "add", "bob", "--password-stdin"],
+        Some("short\n"),
+    );
+    assert!(!short.status.success());
+    let email = gatehouse(
+        &db,
+        &["user", "add", "bob", "--email", "nope", "--password-stdin"],
+        Some("correct horse battery\n"),
+    );
+    assert!(!email.status.success());
+    let no_tty = gatehouse(&db, &["user", "add", "bob"], None);
+    assert!(!no_tty.status.success());
+    assert!(stderr(&no_tty).contains("--password-stdin"));
+}
+
+#[tokio::test]
+async fn keys_list_shows_the_signing_key() {
+    let db = std::sync::Arc::new(TestDb::new().await);
+    let server = common::TestServer::start_on(db.clone()).await;
+    let out = gatehouse(&db, &["keys", "list", "--json"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let keys: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(keys[0]["alg"], "ES256");
+    assert_eq!(keys[0]["state"], "current");
+    let jwks: serde_json::Value = reqwest::get(server.url("/jwks"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["keys"][0]["kid"], keys[0]["kid"]);
+    let out = gatehouse(&db, &["keys", "list"], None);
+    assert!(stdout(&out).contains("ES256"));
+}
+
+#[tokio::test]
+async fn invalid_configuration_is_one_line_and_exit_code_2() {
+    let db = TestDb::new().await;
+    let cases: &[(&str, &str, &str)] = &[
+        ("GATEHOUSE_LISTEN", "not-an-address", "GATEHOUSE_LISTEN"),
+        (
+            "GATEHOUSE_ISSUER",
+            "https://id.example.com/",
+            "GATEHOUSE_ISSUER",
+        ),
+        (
+            "GATEHOUSE_ACCESS_TOKEN_TTL",
+            "ten",
+            "GATEHOUSE_ACCESS_TOKEN_TTL",
+        ),
+        (
+            "GATEHOUSE_AUTHORIZATION_CODE_TTL",
+            "600",
+            "GATEHOUSE_AUTHORIZATION_CODE_TTL",
+        ),
+        (
+            "GATEHOUSE_DATABASE_URL",
+            "mysql://x",
+            "GATEHOUSE_DATABASE_URL",
+        ),
+    ];
+    for (name, value, named) in cases {
+        let out = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .arg("serve")
+            .env("GATEHOUSE_DATABASE_URL", &db.url)
+            .env(name, value)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}={value}");
+        let err = stderr(&out);
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        assert!(err.contains(named), "{err}");
+        assert!(!err.contains("panicked"));
+    }
+    // A config file sets values; the environment wins over it.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gatehouse.toml");
+    std::fs::write(&file, "listen = \"bad-from-file\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["--config", file.to_str().unwrap(), "migrate"])
+        .env("GATEHOUSE_DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["--config", file.to_str().unwrap(), "migrate"])
+        .env("GATEHOUSE_DATABASE_URL", &db.url)
+        .env("GATEHOUSE_LISTEN", "127.0.0.1:1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
