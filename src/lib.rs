@@ -6,6 +6,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod housekeeping;
 pub mod keys;
 pub mod oidc;
 pub mod secrets;

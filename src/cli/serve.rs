@@ -14,6 +14,7 @@ pub async fn run(config: Config) -> Result<(), CliError> {
     // Warm the dummy password hash so unknown users cost the same from the first login.
     let passwords = state.passwords.clone();
     tokio::spawn(async move { passwords.dummy().await });
+    crate::housekeeping::spawn(state.clone());
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

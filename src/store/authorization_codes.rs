@@ -65,3 +65,12 @@ pub async fn consume(
         .await?;
     Ok(updated.rows_affected == 1)
 }
+
+/// Drops codes past their expiry; their grants stay (revocation is recorded there).
+pub async fn purge_expired(db: &impl ConnectionTrait, now: i64) -> Result<u64, StoreError> {
+    Ok(Entity::delete_many()
+        .filter(Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
