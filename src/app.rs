@@ -68,6 +68,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/jwks", get(oidc::jwks::handle))
         .route("/token", post(oidc::token::handle))
+        .route("/revoke", post(oidc::revoke::handle))
+        .route("/introspect", post(oidc::introspect::handle))
         .route(
             "/userinfo",
             get(oidc::userinfo::handle).post(oidc::userinfo::handle),

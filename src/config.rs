@@ -28,6 +28,11 @@ pub struct Config {
     pub session_ttl: u64,
     /// Absolute lifetime of a grant (token family), seconds.
     pub grant_ttl: u64,
+    /// A refresh token unused this long expires (idle lifetime), seconds.
+    pub refresh_token_idle_ttl: u64,
+    /// Seconds during which a rotated refresh token presented again by the same client
+    /// gets the same successor instead of revoking the grant (0 turns it off).
+    pub refresh_grace_period: u64,
     /// Password hashes computed at once; more wait (a login flood cannot exhaust memory).
     pub password_hash_concurrency: usize,
 }
@@ -44,6 +49,8 @@ impl Default for Config {
             authorization_request_ttl: 1800,
             session_ttl: 8 * 3600,
             grant_ttl: 30 * 24 * 3600,
+            refresh_token_idle_ttl: 14 * 24 * 3600,
+            refresh_grace_period: 5,
             password_hash_concurrency: 4,
         }
     }
@@ -111,6 +118,10 @@ impl Config {
             ),
             ("GATEHOUSE_SESSION_TTL", self.session_ttl),
             ("GATEHOUSE_GRANT_TTL", self.grant_ttl),
+            (
+                "GATEHOUSE_REFRESH_TOKEN_IDLE_TTL",
+                self.refresh_token_idle_ttl,
+            ),
         ] {
             if value == 0 {
                 return Err(invalid(name, "must be greater than 0 seconds"));
@@ -120,6 +131,12 @@ impl Config {
             return Err(invalid(
                 "GATEHOUSE_AUTHORIZATION_CODE_TTL",
                 "must be between 1 and 60 seconds",
+            ));
+        }
+        if self.refresh_grace_period > 60 {
+            return Err(invalid(
+                "GATEHOUSE_REFRESH_GRACE_PERIOD",
+                "must be at most 60 seconds (0 turns it off)",
             ));
         }
         if self.password_hash_concurrency == 0 {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::app::AppState;
-use crate::store::{authorization_codes, authorization_requests};
+use crate::store::{authorization_codes, authorization_requests, refresh_tokens};
 
 const EVERY: Duration = Duration::from_secs(600);
 
@@ -27,8 +27,10 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<()> {
     // Keep a used or expired code a while: a late replay should still find it and
     // revoke its grant (RFC 6749 §4.1.2) rather than meet "unknown code".
     let codes = authorization_codes::purge_expired(&state.db, now - 3600).await?;
-    if requests + codes > 0 {
-        tracing::debug!(requests, codes, "purged expired rows");
+    // Likewise a day's margin for rotated refresh tokens: reuse detection needs them.
+    let refresh = refresh_tokens::purge_expired(&state.db, now - 86_400).await?;
+    if requests + codes + refresh > 0 {
+        tracing::debug!(requests, codes, refresh, "purged expired rows");
     }
     Ok(())
 }

@@ -28,9 +28,56 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
+/// Seals `plaintext` under a key derived from `token` (AES-256-GCM). Only someone who
+/// presents `token` again can open it: a refresh token's successor is kept this way,
+/// so a stolen database yields no usable token.
+pub fn seal_with_token(token: &str, plaintext: &str) -> String {
+    use aes_gcm::aead::{Aead, KeyInit};
+    let cipher = aes_gcm::Aes256Gcm::new(&token_key(token).into());
+    let mut nonce = [0u8; 12];
+    rand::rng().fill_bytes(&mut nonce);
+    // Encryption with a fresh nonce and a 32-byte key cannot fail.
+    let ciphertext = cipher
+        .encrypt(&nonce.into(), plaintext.as_bytes())
+        .unwrap_or_default();
+    let mut sealed = nonce.to_vec();
+    sealed.extend(ciphertext);
+    URL_SAFE_NO_PAD.encode(sealed)
+}
+
+/// Opens what `seal_with_token` sealed under the same token.
+pub fn open_with_token(token: &str, sealed: &str) -> Option<String> {
+    use aes_gcm::aead::{Aead, KeyInit};
+    let raw = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+    if raw.len() < 12 {
+        return None;
+    }
+    let (nonce, ciphertext) = raw.split_at(12);
+    let cipher = aes_gcm::Aes256Gcm::new(&token_key(token).into());
+    let nonce: [u8; 12] = nonce.try_into().ok()?;
+    let plaintext = cipher.decrypt(&nonce.into(), ciphertext).ok()?;
+    String::from_utf8(plaintext).ok()
+}
+
+fn token_key(token: &str) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"gatehouse sealed successor\0");
+    hasher.update(token.as_bytes());
+    hasher.finalize().into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sealed_values_open_only_with_their_token() {
+        let sealed = seal_with_token("parent", "child");
+        assert_eq!(open_with_token("parent", &sealed).as_deref(), Some("child"));
+        assert_eq!(open_with_token("other", &sealed), None);
+        assert_eq!(open_with_token("parent", "garbage"), None);
+        assert_ne!(sealed, seal_with_token("parent", "child"), "fresh nonce");
+    }
 
     #[test]
     fn tokens_are_256_bit_and_distinct() {

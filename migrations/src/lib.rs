@@ -8,6 +8,8 @@ mod m20261123_000005_create_authorization_codes;
 mod m20261123_000006_create_authorization_requests;
 mod m20261123_000007_create_consents;
 mod m20261123_000008_create_signing_keys;
+mod m20261123_000009_create_refresh_tokens;
+mod m20261123_000010_create_audit_events;
 
 pub struct Migrator;
 
@@ -23,6 +25,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_create_authorization_requests::Migration),
             Box::new(m20261123_000007_create_consents::Migration),
             Box::new(m20261123_000008_create_signing_keys::Migration),
+            Box::new(m20261123_000009_create_refresh_tokens::Migration),
+            Box::new(m20261123_000010_create_audit_events::Migration),
         ]
     }
 }

@@ -11,7 +11,7 @@ use crate::secrets::{hash_token, random_token};
 use crate::store::clients::{self, Client};
 
 /// Grant types a client may be registered for (only what the token endpoint serves).
-pub const GRANT_TYPES: &[&str] = &["authorization_code"];
+pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
@@ -33,7 +33,8 @@ pub enum ClientCommand {
         /// Display name shown on the login and consent pages.
         #[arg(long)]
         name: Option<String>,
-        /// Allowed grant type (repeatable; default authorization_code).
+        /// Allowed grant type: authorization_code, refresh_token, client_credentials
+        /// (repeatable; default authorization_code and refresh_token).
         #[arg(long = "grant-type")]
         grant_types: Vec<String>,
         /// Do not ask users for consent (first-party applications).
@@ -80,7 +81,7 @@ fn check_uris(uris: &[String]) -> Result<(), CliError> {
 
 fn check_grant_types(grant_types: &[String]) -> Result<Vec<String>, CliError> {
     if grant_types.is_empty() {
-        return Ok(vec!["authorization_code".into()]);
+        return Ok(vec!["authorization_code".into(), "refresh_token".into()]);
     }
     let mut kept: Vec<String> = Vec::new();
     for g in grant_types {
@@ -114,6 +115,11 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
             check_uris(&redirect_uris)?;
             check_uris(&post_logout_redirect_uris)?;
             let grant_types = check_grant_types(&grant_types)?;
+            if public && grant_types.iter().any(|g| g == "client_credentials") {
+                return Err(CliError::Usage(
+                    "a public client cannot use client_credentials (it has no secret)".into(),
+                ));
+            }
             // Only the SHA-256 of a secret is stored, which is safe for high-entropy
             // secrets only: generated ones are 256-bit, given ones must be long.
             let (secret, generated) = if public {
@@ -220,7 +226,10 @@ mod tests {
 
     #[test]
     fn grant_types_default_and_validate() {
-        assert_eq!(check_grant_types(&[]).unwrap(), vec!["authorization_code"]);
+        assert_eq!(
+            check_grant_types(&[]).unwrap(),
+            vec!["authorization_code", "refresh_token"]
+        );
         assert!(check_grant_types(&["implicit".into()]).is_err());
     }
 }

@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use crate::store::users::User;
 
-pub const SUPPORTED: &[&str] = &["openid", "profile", "email"];
+pub const SUPPORTED: &[&str] = &["openid", "profile", "email", "offline_access"];
 
 /// Claims listed in discovery: the protocol claims plus those released by scopes.
 pub const CLAIMS_SUPPORTED: &[&str] = &[
@@ -51,6 +51,7 @@ pub fn describe(scope: &str) -> &'static str {
         "openid" => "your account identifier",
         "profile" => "your name and username",
         "email" => "your email address",
+        "offline_access" => "keep access while you are signed out",
         _ => "",
     }
 }

@@ -2,16 +2,18 @@
 //! by grant_type to one module per grant.
 
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{header, HeaderMap};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use serde::Serialize;
 
 use crate::app::AppState;
 use crate::error::{no_store, Error, ErrorCode, Result};
-use crate::oidc::{client_auth, grants};
-use crate::web::params::Params;
+use crate::oidc::{client_auth, form, grants};
 
 /// RFC 6749 §5.1 / OIDC Core §3.1.3.3.
 #[derive(Debug, Serialize)]
@@ -21,31 +23,20 @@ pub struct TokenResponse {
     pub expires_in: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
-    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 pub async fn handle(
     State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response> {
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
-        return Err(Error::json(
-            ErrorCode::InvalidRequest,
-            "the body must be application/x-www-form-urlencoded",
-        ));
-    }
-    let params = Params::parse(&body);
-    if let Some(name) = params.first_duplicate() {
-        return Err(Error::json(
-            ErrorCode::InvalidRequest,
-            format!("parameter '{name}' is repeated"),
-        ));
-    }
+    let ip = connect.map(|Extension(ConnectInfo(addr))| addr.ip().to_string());
+    let params = form::parse(&headers, &body)?;
     let client = client_auth::authenticate(&state.db, &headers, &params).await?;
     let response = match params.get("grant_type") {
         None => {
@@ -56,6 +47,12 @@ pub async fn handle(
         }
         Some("authorization_code") => {
             grants::authorization_code::exchange(&state, &client, &params).await?
+        }
+        Some("refresh_token") => {
+            grants::refresh_token::exchange(&state, &client, &params, ip.as_deref()).await?
+        }
+        Some("client_credentials") => {
+            grants::client_credentials::exchange(&state, &client, &params)?
         }
         Some(other) => {
             return Err(Error::json(

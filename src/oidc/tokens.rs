@@ -48,7 +48,8 @@ pub struct AccessTokenClaims<'a> {
     pub subject: &'a str,
     pub client_id: &'a str,
     pub scope: &'a str,
-    pub auth_time: i64,
+    /// None for tokens no person authenticated for (client_credentials).
+    pub auth_time: Option<i64>,
     pub session_id: Option<&'a str>,
     pub jti: &'a str,
     pub issued_at: i64,
@@ -64,7 +65,9 @@ pub fn access_token(c: &AccessTokenClaims<'_>) -> Map<String, Value> {
     claims.insert("aud".into(), json!(c.issuer));
     claims.insert("exp".into(), json!(c.issued_at + c.ttl));
     claims.insert("iat".into(), json!(c.issued_at));
-    claims.insert("auth_time".into(), json!(c.auth_time));
+    if let Some(auth_time) = c.auth_time {
+        claims.insert("auth_time".into(), json!(auth_time));
+    }
     claims.insert("jti".into(), json!(c.jti));
     claims.insert("client_id".into(), json!(c.client_id));
     claims.insert("scope".into(), json!(c.scope));
@@ -112,7 +115,7 @@ mod tests {
             subject: "u1",
             client_id: "app",
             scope: "openid email",
-            auth_time: 100,
+            auth_time: Some(100),
             session_id: None,
             jti: "j1",
             issued_at: 200,

@@ -1,12 +1,14 @@
 //! Storage: SeaORM entities and one repository module per aggregate. The same code
 //! and migrations serve SQLite and PostgreSQL.
 
+pub mod audit;
 pub mod authorization_codes;
 pub mod authorization_requests;
 pub mod clients;
 pub mod consents;
 pub mod entities;
 pub mod grants;
+pub mod refresh_tokens;
 pub mod sessions;
 pub mod signing_keys;
 pub mod users;

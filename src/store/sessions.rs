@@ -46,3 +46,13 @@ pub async fn find_active(
         .one(db)
         .await?)
 }
+
+/// Whether the session with this id is still live (not ended, not expired).
+pub async fn is_active(db: &impl ConnectionTrait, id: &str, now: i64) -> Result<bool, StoreError> {
+    Ok(Entity::find_by_id(id.to_string())
+        .filter(Column::RevokedAt.is_null())
+        .filter(Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?
+        .is_some())
+}

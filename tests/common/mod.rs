@@ -166,15 +166,27 @@ impl TestServer {
         .id
     }
 
-    /// Registers a client; confidential ones get `SECRET`.
+    /// Registers a client for the code grant; confidential ones get `SECRET`.
     pub async fn add_client(&self, client_id: &str, public: bool, skip_consent: bool) {
+        self.add_client_with(client_id, public, skip_consent, &["authorization_code"])
+            .await
+    }
+
+    /// Registers a client allowed `grant_types`.
+    pub async fn add_client_with(
+        &self,
+        client_id: &str,
+        public: bool,
+        skip_consent: bool,
+        grant_types: &[&str],
+    ) {
         let client = Client {
             client_id: client_id.into(),
             name: format!("{client_id} app"),
             secret_hash: (!public).then(|| hash_token(SECRET)),
             redirect_uris: vec![REDIRECT.into()],
             post_logout_redirect_uris: vec![],
-            grant_types: vec!["authorization_code".into()],
+            grant_types: grant_types.iter().map(|g| g.to_string()).collect(),
             token_endpoint_auth_method: if public {
                 "none"
             } else {

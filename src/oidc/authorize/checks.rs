@@ -105,8 +105,9 @@ pub fn check_grant_allowed(client: &Client) -> Check {
     }
 }
 
-/// The scope to grant: `openid` is required; unknown values are ignored (OIDC Core §3.1.2.1).
-pub fn check_scope(params: &Params) -> Result<String, OAuthError> {
+/// The scope to grant: `openid` is required; unknown values are ignored (OIDC Core
+/// §3.1.2.1), and so is offline_access for a client that may not refresh (§11).
+pub fn check_scope(params: &Params, client: &Client) -> Result<String, OAuthError> {
     let requested = params.get("scope").unwrap_or_default();
     if !requested.split(' ').any(|s| s == "openid") {
         return Err(OAuthError::new(
@@ -114,7 +115,12 @@ pub fn check_scope(params: &Params) -> Result<String, OAuthError> {
             "the openid scope is required",
         ));
     }
-    Ok(scopes::filter_supported(requested).join(" "))
+    let refresh = client.allows_grant("refresh_token");
+    Ok(scopes::filter_supported(requested)
+        .into_iter()
+        .filter(|s| *s != "offline_access" || refresh)
+        .collect::<Vec<_>>()
+        .join(" "))
 }
 
 /// PKCE is required of every client, with S256 only (RFC 9700 §2.1.1, RFC 7636 §4.4.1).
@@ -188,7 +194,7 @@ pub fn validate(
     check_response_type(params)?;
     check_response_mode(params)?;
     check_grant_allowed(client)?;
-    let scope = check_scope(params)?;
+    let scope = check_scope(params, client)?;
     let code_challenge = check_pkce(params)?;
     let prompt = check_prompt(params)?;
     let max_age = check_max_age(params)?;

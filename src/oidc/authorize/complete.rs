@@ -111,7 +111,11 @@ pub async fn proceed(
     let remembered = consents::granted_scopes(&state.db, &user.id, &client.client_id)
         .await?
         .is_some_and(|granted| scopes::covers(&granted, &pending.scope));
-    let consented = (client.skip_consent || remembered) && !has_prompt(&pending, "consent");
+    // OIDC Core §11: offline access is never granted silently, even to first-party
+    // clients; it needs consent the user gave.
+    let offline = pending.scope.split(' ').any(|s| s == "offline_access");
+    let consented =
+        (remembered || (client.skip_consent && !offline)) && !has_prompt(&pending, "consent");
     if !consented {
         if has_prompt(&pending, "none") {
             let error = OAuthError::new(ErrorCode::ConsentRequired, "the user must consent");

@@ -6,8 +6,10 @@ use crate::oidc::pkce;
 use crate::oidc::token::TokenResponse;
 use crate::store::authorization_codes::{self, AuthorizationCode};
 use crate::store::clients::Client;
+use crate::store::refresh_tokens::{self, NewRefresh};
 use crate::store::{grants, users};
 use crate::web::params::Params;
+use sea_orm::TransactionTrait;
 
 use super::issue;
 
@@ -69,11 +71,6 @@ pub async fn exchange(state: &AppState, client: &Client, params: &Params) -> Res
         return Err(invalid_grant("the code was already used"));
     }
     check_binding(&found, &client.client_id, redirect_uri, verifier, now)?;
-    if !authorization_codes::consume(&state.db, &found.code_hash, now).await? {
-        // Lost a race with a concurrent exchange of the same code: that is reuse too.
-        grants::revoke(&state.db, &found.grant_id, "authorization code reuse", now).await?;
-        return Err(invalid_grant("the code was already used"));
-    }
     let grant = grants::find(&state.db, &found.grant_id)
         .await?
         .filter(|g| g.revoked_at.is_none() && g.expires_at > now)
@@ -82,7 +79,35 @@ pub async fn exchange(state: &AppState, client: &Client, params: &Params) -> Res
         .await?
         .filter(|u| !u.disabled)
         .ok_or_else(|| invalid_grant("the user can no longer sign in"))?;
-    issue::tokens_for(state, &grant, &found.scope, found.nonce.as_deref())
+
+    // Consuming the code and starting the refresh chain happen together or not at all.
+    let txn = state.db.begin().await?;
+    if !authorization_codes::consume(&txn, &found.code_hash, now).await? {
+        txn.rollback().await?;
+        // Lost a race with a concurrent exchange of the same code: that is reuse too.
+        grants::revoke(&state.db, &found.grant_id, "authorization code reuse", now).await?;
+        return Err(invalid_grant("the code was already used"));
+    }
+    let refresh_token = if client.allows_grant("refresh_token") {
+        let expires_at = (now + state.config.refresh_token_idle_ttl as i64).min(grant.expires_at);
+        let new = NewRefresh {
+            grant_id: &grant.id,
+            client_id: &client.client_id,
+            scope: &found.scope,
+            expires_at,
+        };
+        Some(refresh_tokens::issue(&txn, new, now).await?)
+    } else {
+        None
+    };
+    txn.commit().await?;
+    issue::for_grant(
+        state,
+        &grant,
+        &found.scope,
+        found.nonce.as_deref(),
+        refresh_token,
+    )
 }
 
 #[cfg(test)]

@@ -1,29 +1,28 @@
-//! Minting the signed tokens of a grant.
+//! Minting the signed tokens a grant type answers with.
 
 use crate::app::AppState;
 use crate::error::Result;
 use crate::keys::jwt;
+use crate::oidc::access_token::new_jti;
 use crate::oidc::token::TokenResponse;
 use crate::oidc::tokens::{self, AccessTokenClaims, IdTokenClaims};
+use crate::store::clients::Client;
 use crate::store::grants::Grant;
 
-/// Access tokens name their grant in the jti (`<grant id>.<random>`), so a resource
-/// check can see whether the grant was revoked with one key lookup.
-pub fn grant_of_jti(jti: &str) -> Option<&str> {
-    jti.split_once('.').map(|(grant, _)| grant)
-}
-
-/// An access token and, when `nonce` is given or the grant has openid, an ID token.
-pub fn tokens_for(
+/// Tokens for a person's grant: an access token and an ID token (OIDC Core §3.1.3.3,
+/// §12.2: on refresh the ID token keeps sub, aud, auth_time, azp and sid, and has no
+/// nonce), plus the refresh token when one was issued.
+pub fn for_grant(
     state: &AppState,
     grant: &Grant,
     scope: &str,
     nonce: Option<&str>,
+    refresh_token: Option<String>,
 ) -> Result<TokenResponse> {
     let keys = state.keys.get();
     let now = state.now();
     let config = &state.config;
-    let jti = format!("{}.{}", grant.id, &crate::secrets::random_token()[..22]);
+    let jti = new_jti(Some(&grant.id));
     let access_token = jwt::sign(
         &keys,
         "at+jwt",
@@ -32,7 +31,7 @@ pub fn tokens_for(
             subject: &grant.user_id,
             client_id: &grant.client_id,
             scope,
-            auth_time: grant.auth_time,
+            auth_time: Some(grant.auth_time),
             session_id: grant.session_id.as_deref(),
             jti: &jti,
             issued_at: now,
@@ -59,17 +58,38 @@ pub fn tokens_for(
         token_type: "Bearer",
         expires_in: config.access_token_ttl,
         id_token: Some(id_token),
-        scope: scope.to_string(),
+        refresh_token,
+        scope: Some(scope.to_string()),
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::grant_of_jti;
-
-    #[test]
-    fn jti_names_its_grant() {
-        assert_eq!(grant_of_jti("g-1.abc"), Some("g-1"));
-        assert_eq!(grant_of_jti("nodot"), None);
-    }
+/// A client's own access token (client_credentials): sub is the client, no person,
+/// no ID token, no refresh token (RFC 6749 §4.4.3).
+pub fn for_client(state: &AppState, client: &Client, scope: &str) -> Result<TokenResponse> {
+    let keys = state.keys.get();
+    let config = &state.config;
+    let jti = new_jti(None);
+    let access_token = jwt::sign(
+        &keys,
+        "at+jwt",
+        tokens::access_token(&AccessTokenClaims {
+            issuer: &config.issuer,
+            subject: &client.client_id,
+            client_id: &client.client_id,
+            scope,
+            auth_time: None,
+            session_id: None,
+            jti: &jti,
+            issued_at: state.now(),
+            ttl: config.access_token_ttl as i64,
+        }),
+    )?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: config.access_token_ttl,
+        id_token: None,
+        refresh_token: None,
+        scope: (!scope.is_empty()).then(|| scope.to_string()),
+    })
 }

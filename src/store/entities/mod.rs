@@ -1,10 +1,12 @@
 //! SeaORM entities. Each mirrors one table created by the `migrations` crate.
 
+pub mod audit_events;
 pub mod authorization_codes;
 pub mod authorization_requests;
 pub mod clients;
 pub mod consents;
 pub mod grants;
+pub mod refresh_tokens;
 pub mod sessions;
 pub mod signing_keys;
 pub mod users;

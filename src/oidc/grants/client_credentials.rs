@@ -1,0 +1,36 @@
+//! The client_credentials grant (RFC 6749 §4.4): a confidential client acting on
+//! its own behalf.
+
+use crate::app::AppState;
+use crate::error::{Error, ErrorCode, Result};
+use crate::oidc::token::TokenResponse;
+use crate::store::clients::Client;
+use crate::web::params::Params;
+
+use super::issue;
+
+/// Scopes about a person mean nothing without one.
+const USER_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
+
+pub fn exchange(state: &AppState, client: &Client, params: &Params) -> Result<TokenResponse> {
+    // RFC 6749 §4.4: only confidential clients.
+    if client.is_public() || !client.allows_grant("client_credentials") {
+        return Err(Error::json(
+            ErrorCode::UnauthorizedClient,
+            "this client may not use the client_credentials grant",
+        ));
+    }
+    let requested = params.get("scope").unwrap_or_default();
+    if let Some(bad) = requested.split(' ').find(|s| USER_SCOPES.contains(s)) {
+        return Err(Error::json(
+            ErrorCode::InvalidScope,
+            format!("scope '{bad}' needs a user; client_credentials has none"),
+        ));
+    }
+    let scope = requested
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    issue::for_client(state, client, &scope)
+}

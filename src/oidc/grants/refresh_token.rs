@@ -1,0 +1,213 @@
+//! The refresh_token grant (RFC 6749 §6) with rotation on every use, reuse detection
+//! (RFC 9700 §4.14.2) and a grace window for concurrent use of the same token.
+
+use std::time::Duration;
+
+use sea_orm::TransactionTrait;
+
+use crate::app::AppState;
+use crate::error::{Error, ErrorCode, Result};
+use crate::oidc::scopes;
+use crate::oidc::token::TokenResponse;
+use crate::store::audit::{self, Event};
+use crate::store::clients::Client;
+use crate::store::grants::{self, Grant};
+use crate::store::refresh_tokens::{self, RefreshToken};
+use crate::store::{sessions, users};
+use crate::web::params::Params;
+
+use super::issue;
+
+/// Database conflicts (serialization failures, a busy SQLite) are retried this often
+/// before the client sees anything.
+const ATTEMPTS: u32 = 8;
+
+fn invalid_grant(description: &str) -> Error {
+    Error::json(ErrorCode::InvalidGrant, description)
+}
+
+/// What presenting an already-rotated token means (pure).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Replay {
+    /// Within the grace window: answer again with the same successor.
+    Grace,
+    /// Outside it: the token was stolen or the client is broken; revoke the grant.
+    Reuse,
+}
+
+pub fn classify_replay(used_at: i64, now: i64, grace: i64) -> Replay {
+    if grace > 0 && now - used_at <= grace {
+        Replay::Grace
+    } else {
+        Replay::Reuse
+    }
+}
+
+/// RFC 6749 §6: the scope may be narrowed, never widened.
+pub fn narrowed_scope(granted: &str, requested: Option<&str>) -> Result<String> {
+    match requested {
+        None => Ok(granted.to_string()),
+        Some(requested) if scopes::covers(granted, requested) => Ok(requested
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")),
+        Some(_) => Err(Error::json(
+            ErrorCode::InvalidScope,
+            "the requested scope exceeds the scope originally granted",
+        )),
+    }
+}
+
+pub async fn exchange(
+    state: &AppState,
+    client: &Client,
+    params: &Params,
+    ip: Option<&str>,
+) -> Result<TokenResponse> {
+    if !client.allows_grant("refresh_token") {
+        return Err(Error::json(
+            ErrorCode::UnauthorizedClient,
+            "this client may not use the refresh_token grant",
+        ));
+    }
+    let presented = params
+        .get("refresh_token")
+        .ok_or_else(|| Error::json(ErrorCode::InvalidRequest, "refresh_token is required"))?;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match refresh_once(state, client, params, presented, ip).await {
+            Err(Error::Internal(err)) if attempt < ATTEMPTS => {
+                tracing::debug!(error = %err, attempt, "refresh conflict; retrying");
+                tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn refresh_once(
+    state: &AppState,
+    client: &Client,
+    params: &Params,
+    presented: &str,
+    ip: Option<&str>,
+) -> Result<TokenResponse> {
+    let now = state.now();
+    let current = refresh_tokens::find(&state.db, presented)
+        .await?
+        .ok_or_else(|| invalid_grant("the refresh token is invalid"))?;
+    // RFC 6749 §6: the token is bound to the client it was issued to.
+    if current.client_id != client.client_id {
+        return Err(invalid_grant(
+            "the refresh token was issued to another client",
+        ));
+    }
+    let grant = live_grant(state, &current, now).await?;
+    let scope = narrowed_scope(&current.scope, params.get("scope"))?;
+
+    if current.used_at.is_none() {
+        if now >= current.expires_at {
+            return Err(invalid_grant("the refresh token has expired"));
+        }
+        let expires_at = (now + state.config.refresh_token_idle_ttl as i64).min(grant.expires_at);
+        let txn = state.db.begin().await?;
+        match refresh_tokens::rotate(&txn, &current, presented, now, expires_at).await? {
+            Some(successor) => {
+                txn.commit().await?;
+                return issue::for_grant(state, &grant, &scope, None, Some(successor));
+            }
+            None => txn.rollback().await?,
+        }
+    }
+    // Already rotated (before, or by a concurrent request just now): read its successor.
+    let rotated = refresh_tokens::find(&state.db, presented)
+        .await?
+        .ok_or_else(|| invalid_grant("the refresh token is invalid"))?;
+    let used_at = rotated.used_at.unwrap_or(now);
+    let grace = state.config.refresh_grace_period as i64;
+    match (
+        classify_replay(used_at, now, grace),
+        refresh_tokens::successor_of(&rotated, presented),
+    ) {
+        (Replay::Grace, Some(successor)) => {
+            issue::for_grant(state, &grant, &scope, None, Some(successor))
+        }
+        _ => {
+            grants::revoke(&state.db, &grant.id, "refresh token reuse", now).await?;
+            audit::record(
+                &state.db,
+                Event {
+                    kind: "refresh_reuse_detected",
+                    user_id: Some(&grant.user_id),
+                    client_id: Some(&client.client_id),
+                    ip,
+                    detail: Some(&format!("grant {} revoked", grant.id)),
+                },
+                now,
+            )
+            .await?;
+            tracing::warn!(grant = %grant.id, client = %client.client_id, "refresh token reuse: grant revoked");
+            Err(invalid_grant("the refresh token was already used"))
+        }
+    }
+}
+
+/// The token's grant, if it may still mint tokens: not revoked, not past its absolute
+/// lifetime, its user still enabled, and, without offline_access, its browser session
+/// still live (OIDC Core §11).
+async fn live_grant(state: &AppState, token: &RefreshToken, now: i64) -> Result<Grant> {
+    let grant = grants::find(&state.db, &token.grant_id)
+        .await?
+        .filter(|g| g.revoked_at.is_none())
+        .ok_or_else(|| invalid_grant("the grant was revoked"))?;
+    if now >= grant.expires_at {
+        return Err(invalid_grant("the grant has expired"));
+    }
+    let offline = token.scope.split(' ').any(|s| s == "offline_access");
+    if !offline {
+        let session_live = match &grant.session_id {
+            Some(sid) => sessions::is_active(&state.db, sid, now).await?,
+            None => false,
+        };
+        if !session_live {
+            return Err(invalid_grant("the session this token belongs to has ended"));
+        }
+    }
+    users::find(&state.db, &grant.user_id)
+        .await?
+        .filter(|u| !u.disabled)
+        .ok_or_else(|| invalid_grant("the user can no longer sign in"))?;
+    Ok(grant)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replay_within_the_window_is_grace() {
+        assert_eq!(classify_replay(100, 105, 5), Replay::Grace);
+        assert_eq!(classify_replay(100, 106, 5), Replay::Reuse);
+        assert_eq!(
+            classify_replay(100, 100, 0),
+            Replay::Reuse,
+            "0 turns it off"
+        );
+    }
+
+    #[test]
+    fn scope_may_narrow_but_not_widen() {
+        assert_eq!(
+            narrowed_scope("openid email", None).unwrap(),
+            "openid email"
+        );
+        assert_eq!(
+            narrowed_scope("openid email", Some("openid")).unwrap(),
+            "openid"
+        );
+        let err = narrowed_scope("openid", Some("openid email")).unwrap_err();
+        assert!(matches!(err, Error::Json(e) if e.code == ErrorCode::InvalidScope));
+    }
+}

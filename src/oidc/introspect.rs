@@ -1,0 +1,96 @@
+//! Token introspection (RFC 7662) for resource servers and clients.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::app::AppState;
+use crate::error::{no_store, Error, ErrorCode, Result};
+use crate::oidc::{access_token, client_auth, form};
+use crate::store::{grants, refresh_tokens};
+
+pub async fn handle(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response> {
+    let params = form::parse(&headers, &body)?;
+    let client = client_auth::authenticate(&state.db, &headers, &params).await?;
+    // RFC 7662 §4: the caller must be authorized; a public client proves nothing.
+    if client.is_public() {
+        return Err(Error::InvalidClient {
+            description: "introspection needs a confidential client".into(),
+            basic: false,
+        });
+    }
+    let token = params
+        .get("token")
+        .ok_or_else(|| Error::json(ErrorCode::InvalidRequest, "token is required"))?;
+    let body = match refresh_info(&state, token, &client.client_id).await? {
+        Some(info) => info,
+        None => access_info(&state, token).await?,
+    };
+    Ok(no_store(Json(body).into_response()))
+}
+
+fn inactive() -> Value {
+    json!({ "active": false })
+}
+
+/// A refresh token is shown only to the client it was issued to.
+async fn refresh_info(state: &AppState, token: &str, client_id: &str) -> Result<Option<Value>> {
+    let Some(refresh) = refresh_tokens::find(&state.db, token).await? else {
+        return Ok(None);
+    };
+    let now = state.now();
+    let grant = grants::find(&state.db, &refresh.grant_id).await?;
+    let live = refresh.client_id == client_id
+        && refresh.used_at.is_none()
+        && refresh.expires_at > now
+        && grant
+            .as_ref()
+            .is_some_and(|g| g.revoked_at.is_none() && g.expires_at > now);
+    let (true, Some(grant)) = (live, grant) else {
+        return Ok(Some(inactive()));
+    };
+    Ok(Some(json!({
+        "active": true,
+        "token_type": "refresh_token",
+        "scope": refresh.scope,
+        "client_id": refresh.client_id,
+        "sub": grant.user_id,
+        "aud": refresh.client_id,
+        "iss": state.issuer(),
+        "iat": refresh.issued_at,
+        "exp": refresh.expires_at,
+    })))
+}
+
+async fn access_info(state: &AppState, token: &str) -> Result<Value> {
+    let live = match access_token::validate(state, token).await {
+        Ok(live) => live,
+        Err(Error::Bearer(_)) => return Ok(inactive()),
+        Err(other) => return Err(other),
+    };
+    let mut body = json!({ "active": true, "token_type": "Bearer" });
+    for claim in [
+        "scope",
+        "client_id",
+        "sub",
+        "exp",
+        "iat",
+        "iss",
+        "aud",
+        "jti",
+        "auth_time",
+        "sid",
+    ] {
+        if let Some(value) = live.claims.get(claim) {
+            body[claim] = value.clone();
+        }
+    }
+    Ok(body)
+}
