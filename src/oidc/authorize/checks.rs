@@ -286,13 +286,25 @@ mod tests {
                 .code,
             ErrorCode::UnsupportedResponseType
         );
+        let c = client();
         assert_eq!(
-            check_scope(&p("scope=email")).unwrap_err().code,
+            check_scope(&p("scope=email"), &c).unwrap_err().code,
             ErrorCode::InvalidScope
         );
         assert_eq!(
-            check_scope(&p("scope=openid+foo+email")).unwrap(),
+            check_scope(&p("scope=openid+foo+email"), &c).unwrap(),
             "openid email"
+        );
+        // offline_access only for clients that may refresh (OIDC Core §11).
+        assert_eq!(
+            check_scope(&p("scope=openid+offline_access"), &c).unwrap(),
+            "openid"
+        );
+        let mut refreshing = client();
+        refreshing.grant_types.push("refresh_token".into());
+        assert_eq!(
+            check_scope(&p("scope=openid+offline_access"), &refreshing).unwrap(),
+            "openid offline_access"
         );
         assert!(check_pkce(&p("")).is_err());
         assert!(check_pkce(&p(&format!("code_challenge={CHALLENGE}"))).is_err());
