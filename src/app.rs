@@ -34,7 +34,12 @@ impl AppState {
         store::migrate(&db)
             .await
             .context("database migration failed")?;
-        let keys = Keys::load(&db, clock.now()).await?;
+        let master = crate::keys::master::load(
+            config.master_key.as_deref(),
+            std::path::Path::new(&config.master_key_file),
+            store::signing_keys::any(&db).await?,
+        )?;
+        let keys = Keys::start(&db, master, config.key_policy(), clock.now()).await?;
         let passwords = Passwords::new(config.password_hash_concurrency);
         Ok(AppState {
             config: Arc::new(config),

@@ -35,6 +35,20 @@ pub struct Config {
     pub refresh_grace_period: u64,
     /// Password hashes computed at once; more wait (a login flood cannot exhaust memory).
     pub password_hash_concurrency: usize,
+    /// The master key sealing private keys at rest (base64 of 32 bytes, or 64 hex digits).
+    /// Without it, `master_key_file` is used (created on first start).
+    #[serde(skip_serializing)]
+    pub master_key: Option<String>,
+    /// Where the master key lives when GATEHOUSE_MASTER_KEY is not set.
+    pub master_key_file: String,
+    /// How long a signing key signs before its successor takes over, seconds.
+    pub key_rotation_period: u64,
+    /// How long a new key is published in the JWKS before it signs anything, seconds.
+    pub key_prepublish_lead: u64,
+    /// How long a retired key stays published after its last token expired, seconds.
+    pub key_retire_margin: u64,
+    /// How often each node re-reads the keys and runs due transitions, seconds.
+    pub key_reload_interval: u64,
 }
 
 impl Default for Config {
@@ -52,6 +66,12 @@ impl Default for Config {
             refresh_token_idle_ttl: 14 * 24 * 3600,
             refresh_grace_period: 5,
             password_hash_concurrency: 4,
+            master_key: None,
+            master_key_file: "gatehouse.key".into(),
+            key_rotation_period: 30 * 24 * 3600,
+            key_prepublish_lead: 24 * 3600,
+            key_retire_margin: 3600,
+            key_reload_interval: 30,
         }
     }
 }
@@ -139,6 +159,36 @@ impl Config {
                 "must be at most 60 seconds (0 turns it off)",
             ));
         }
+        if let Some(key) = &self.master_key {
+            if crate::keys::master::MasterKey::parse(key).is_none() {
+                return Err(invalid(
+                    "GATEHOUSE_MASTER_KEY",
+                    "must be 32 bytes in base64 or 64 hex digits",
+                ));
+            }
+        }
+        // The JWKS is cached for up to JWKS_MAX_AGE: a new key must be published longer.
+        if self.key_prepublish_lead < 2 * crate::oidc::jwks::JWKS_MAX_AGE {
+            return Err(invalid(
+                "GATEHOUSE_KEY_PREPUBLISH_LEAD",
+                format!(
+                    "must be at least {} seconds (twice the JWKS cache lifetime)",
+                    2 * crate::oidc::jwks::JWKS_MAX_AGE
+                ),
+            ));
+        }
+        if self.key_rotation_period <= self.key_prepublish_lead {
+            return Err(invalid(
+                "GATEHOUSE_KEY_ROTATION_PERIOD",
+                "must be longer than GATEHOUSE_KEY_PREPUBLISH_LEAD",
+            ));
+        }
+        if !(1..=300).contains(&self.key_reload_interval) {
+            return Err(invalid(
+                "GATEHOUSE_KEY_RELOAD_INTERVAL",
+                "must be between 1 and 300 seconds",
+            ));
+        }
         if self.password_hash_concurrency == 0 {
             return Err(invalid(
                 "GATEHOUSE_PASSWORD_HASH_CONCURRENCY",
@@ -155,6 +205,17 @@ impl Config {
                 format!("'{}' is not host:port", self.listen),
             )
         })
+    }
+
+    /// Signing-key lifecycle timings.
+    pub fn key_policy(&self) -> crate::keys::lifecycle::Policy {
+        crate::keys::lifecycle::Policy {
+            rotation_period: self.key_rotation_period as i64,
+            prepublish_lead: self.key_prepublish_lead as i64,
+            // A retired key verifies every token it signed until the last one expires.
+            retire_after: self.access_token_ttl.max(self.id_token_ttl) as i64
+                + self.key_retire_margin as i64,
+        }
     }
 
     /// True when cookies must carry `Secure` (the issuer is served over https).

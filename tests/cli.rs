@@ -11,6 +11,7 @@ fn gatehouse(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .args(args)
         .env("GATEHOUSE_DATABASE_URL", &db.url)
+        .env("GATEHOUSE_MASTER_KEY", &db.master_key)
         .env("RUST_LOG", "error")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -37,11 +37,11 @@ async fn discovery_document_is_complete_and_exact() {
     );
     assert_eq!(
         doc["grant_types_supported"],
-        serde_json::json!(["authorization_code"])
+        serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
     );
     assert_eq!(
         doc["id_token_signing_alg_values_supported"],
-        serde_json::json!(["ES256"])
+        serde_json::json!(["ES256", "RS256"])
     );
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
     // Every advertised endpoint answers on this server.
@@ -59,27 +59,33 @@ async fn discovery_document_is_complete_and_exact() {
 }
 
 #[tokio::test]
-async fn jwks_publishes_the_public_es256_key_only() {
+async fn jwks_publishes_public_keys_only() {
     let server = TestServer::start().await;
     let response = reqwest::get(server.url("/jwks")).await.unwrap();
     assert_eq!(response.status(), 200);
-    assert!(response.headers()["cache-control"]
-        .to_str()
-        .unwrap()
-        .contains("max-age"));
+    assert_eq!(response.headers()["cache-control"], "public, max-age=300");
     let jwks: serde_json::Value = response.json().await.unwrap();
     let keys = jwks["keys"].as_array().unwrap();
-    assert_eq!(keys.len(), 1);
-    let key = &keys[0];
-    assert_eq!(key["kty"], "EC");
-    assert_eq!(key["crv"], "P-256");
-    assert_eq!(key["alg"], "ES256");
-    assert_eq!(key["use"], "sig");
-    assert!(key["kid"].is_string());
-    assert!(key.get("d").is_none(), "no private member");
+    // Per algorithm: the current key and its pre-published successor.
+    assert_eq!(keys.len(), 4, "{jwks}");
+    for key in keys {
+        assert_eq!(key["use"], "sig");
+        assert!(key["kid"].is_string());
+        for private in ["d", "p", "q", "dp", "dq", "qi"] {
+            assert!(key.get(private).is_none(), "no private member {private}");
+        }
+        match key["alg"].as_str().unwrap() {
+            "ES256" => {
+                assert_eq!(key["kty"], "EC");
+                assert_eq!(key["crv"], "P-256");
+            }
+            "RS256" => assert_eq!(key["kty"], "RSA"),
+            other => panic!("unexpected alg {other}"),
+        }
+    }
 
-    // The key is stored: a restart on the same database publishes the same key.
-    let kid = key["kid"].clone();
+    // The keys are stored: a restart on the same database publishes the same keys.
+    let kids: Vec<_> = keys.iter().map(|k| k["kid"].clone()).collect();
     let db = server.db.clone();
     drop(server);
     let again = TestServer::start_on(db).await;
@@ -89,7 +95,13 @@ async fn jwks_publishes_the_public_es256_key_only() {
         .json()
         .await
         .unwrap();
-    assert_eq!(jwks["keys"][0]["kid"], kid);
+    let again_kids: Vec<_> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].clone())
+        .collect();
+    assert_eq!(again_kids, kids);
 }
 
 #[tokio::test]

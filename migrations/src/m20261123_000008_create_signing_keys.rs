@@ -12,9 +12,12 @@ impl MigrationTrait for Migration {
                     .table(SigningKeys::Table)
                     .col(string(SigningKeys::Kid).primary_key())
                     .col(string(SigningKeys::Alg))
-                    // One of: next, current, retired.
+                    // Per algorithm 1, 2, 3…: unique, so of nodes racing to create
+                    // the next key exactly one succeeds.
+                    .col(big_integer(SigningKeys::Generation))
+                    // One of: next, current, retired, removed.
                     .col(string(SigningKeys::State))
-                    // PKCS#8 PEM.
+                    // PKCS#8 PEM sealed with the master key (AES-256-GCM); empty once removed.
                     .col(text(SigningKeys::PrivateKey))
                     // JSON (JWK) written by the application.
                     .col(text(SigningKeys::PublicJwk))
@@ -33,6 +36,18 @@ impl MigrationTrait for Migration {
                     .col(SigningKeys::State)
                     .to_owned(),
             )
+            .await?;
+
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_signing_keys_alg_generation")
+                    .table(SigningKeys::Table)
+                    .col(SigningKeys::Alg)
+                    .col(SigningKeys::Generation)
+                    .unique()
+                    .to_owned(),
+            )
             .await
     }
 
@@ -48,6 +63,7 @@ pub enum SigningKeys {
     Table,
     Kid,
     Alg,
+    Generation,
     State,
     PrivateKey,
     PublicJwk,

@@ -40,6 +40,9 @@ pub enum ClientCommand {
         /// Do not ask users for consent (first-party applications).
         #[arg(long)]
         skip_consent: bool,
+        /// Algorithm of the client's ID tokens (id_token_signed_response_alg).
+        #[arg(long, value_parser = ["ES256", "RS256"], default_value = "ES256")]
+        id_token_alg: String,
         #[arg(long)]
         json: bool,
     },
@@ -109,6 +112,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
             name,
             grant_types,
             skip_consent,
+            id_token_alg,
             json,
         } => {
             check_client_id(&client_id)?;
@@ -148,7 +152,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
                     "client_secret_basic"
                 }
                 .into(),
-                id_token_signed_response_alg: "ES256".into(),
+                id_token_signed_response_alg: id_token_alg,
                 skip_consent,
                 created_at: crate::clock::Clock::system().now(),
             };

@@ -15,6 +15,7 @@ pub async fn run(config: Config) -> Result<(), CliError> {
     let passwords = state.passwords.clone();
     tokio::spawn(async move { passwords.dummy().await });
     crate::housekeeping::spawn(state.clone());
+    crate::keys::rotation::spawn(state.clone());
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

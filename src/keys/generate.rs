@@ -1,28 +1,46 @@
-//! Creating new signing keys.
+//! Creating new signing keys, their private halves sealed with the master key.
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use josekit::jwk::alg::ec::{EcCurve, EcKeyPair};
-use josekit::jwk::KeyPair;
+use josekit::jwk::alg::rsa::RsaKeyPair;
+use josekit::jwk::{Jwk, KeyPair};
 
+use super::master::MasterKey;
 use crate::store::signing_keys::StoredKey;
 
-/// A fresh ES256 (P-256) key in the given state, with a random kid.
-pub fn es256(state: &str, now: i64) -> anyhow::Result<StoredKey> {
-    let pair = EcKeyPair::generate(EcCurve::P256).context("generating a P-256 key")?;
+/// A new key of `alg` in `state`, with a random kid.
+pub fn new_key(
+    alg: &str,
+    generation: i64,
+    state: &str,
+    now: i64,
+    activates_at: i64,
+    master: &MasterKey,
+) -> anyhow::Result<StoredKey> {
+    let (pem, mut jwk): (Vec<u8>, Jwk) = match alg {
+        "ES256" => {
+            let pair = EcKeyPair::generate(EcCurve::P256).context("generating a P-256 key")?;
+            (pair.to_pem_private_key(), pair.to_jwk_public_key())
+        }
+        "RS256" => {
+            let pair = RsaKeyPair::generate(2048).context("generating an RSA key")?;
+            (pair.to_pem_private_key(), pair.to_jwk_public_key())
+        }
+        other => bail!("unsupported signing algorithm {other}"),
+    };
     let kid = crate::secrets::random_token()[..16].to_string();
-    let mut jwk = pair.to_jwk_public_key();
     jwk.set_key_id(&kid);
     jwk.set_key_use("sig");
-    jwk.set_algorithm("ES256");
-    let private_pem = String::from_utf8(pair.to_pem_private_key()).context("PEM is UTF-8")?;
+    jwk.set_algorithm(alg);
     Ok(StoredKey {
+        private_key: master.seal(&kid, &pem),
         kid,
-        alg: "ES256".into(),
+        alg: alg.into(),
+        generation,
         state: state.into(),
-        private_key: private_pem,
         public_jwk: jwk.to_string(),
         created_at: now,
-        activates_at: now,
+        activates_at,
         retires_at: None,
     })
 }

@@ -1,87 +1,139 @@
-//! The keys this node signs and verifies with, loaded from the database.
+//! The keys this node signs and verifies with, loaded from the database and
+//! reloaded periodically and whenever a token names a kid this node does not know.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, Context};
+use anyhow::{anyhow, bail, Context};
 use josekit::jwk::Jwk;
-use josekit::jws::alg::ecdsa::{EcdsaJwsSigner, EcdsaJwsVerifier};
-use josekit::jws::ES256;
+use josekit::jws::{JwsSigner, JwsVerifier, ES256, RS256};
 use sea_orm::DatabaseConnection;
 use serde_json::{json, Value};
 
-use crate::store::signing_keys::{self, StoredKey, STATE_CURRENT};
+use super::lifecycle::{self, Action, Policy};
+use super::master::MasterKey;
+use super::{generate, jwt};
+use crate::store::signing_keys::{self, StoredKey, STATE_CURRENT, STATE_NEXT};
 
 pub struct SigningKey {
     pub kid: String,
     pub alg: String,
-    pub signer: EcdsaJwsSigner,
+    pub signer: Box<dyn JwsSigner>,
 }
 
-/// One consistent view of the keys: the key that signs, the keys that verify, and
-/// the JWKS document publishing their public halves.
+/// One consistent view of the keys: the key that signs per algorithm, the keys that
+/// verify, and the JWKS publishing their public halves.
 pub struct KeySet {
-    pub current: SigningKey,
-    pub verifiers: HashMap<String, EcdsaJwsVerifier>,
+    pub signers: HashMap<String, SigningKey>,
+    pub verifiers: HashMap<String, Box<dyn JwsVerifier>>,
     pub jwks: Value,
 }
 
+fn verifier(alg: &str, jwk: &Jwk) -> anyhow::Result<Box<dyn JwsVerifier>> {
+    Ok(match alg {
+        "ES256" => Box::new(ES256.verifier_from_jwk(jwk)?),
+        "RS256" => Box::new(RS256.verifier_from_jwk(jwk)?),
+        other => bail!("unsupported algorithm {other}"),
+    })
+}
+
+fn signer(alg: &str, pem: &[u8]) -> anyhow::Result<Box<dyn JwsSigner>> {
+    Ok(match alg {
+        "ES256" => Box::new(ES256.signer_from_pem(pem)?),
+        "RS256" => Box::new(RS256.signer_from_pem(pem)?),
+        other => bail!("unsupported algorithm {other}"),
+    })
+}
+
 impl KeySet {
-    pub fn from_stored(keys: &[StoredKey]) -> anyhow::Result<KeySet> {
+    pub fn from_stored(keys: &[StoredKey], master: &MasterKey) -> anyhow::Result<KeySet> {
         let mut verifiers = HashMap::new();
         let mut published = Vec::new();
-        for key in keys {
+        let mut signers = HashMap::new();
+        for key in keys.iter().filter(|k| lifecycle::is_published(k)) {
             let jwk = Jwk::from_bytes(key.public_jwk.as_bytes())
                 .with_context(|| format!("stored JWK of key {} is invalid", key.kid))?;
-            verifiers.insert(
-                key.kid.clone(),
-                ES256
-                    .verifier_from_jwk(&jwk)
-                    .with_context(|| format!("key {} cannot verify", key.kid))?,
-            );
-            // Only public members are published (never d).
-            let public: Value = serde_json::from_str(&key.public_jwk)?;
-            published.push(public);
+            verifiers.insert(key.kid.clone(), verifier(&key.alg, &jwk)?);
+            // Only public members were ever stored in public_jwk.
+            published.push(serde_json::from_str::<Value>(&key.public_jwk)?);
         }
-        // Several current keys can only come from nodes starting at once on an empty
-        // database; the newest signs and all of them stay published.
-        let current = keys
-            .iter()
-            .filter(|k| k.state == STATE_CURRENT)
-            .max_by(|a, b| (a.activates_at, &a.kid).cmp(&(b.activates_at, &b.kid)))
-            .ok_or_else(|| anyhow!("no current signing key"))?;
-        let signer = ES256
-            .signer_from_pem(current.private_key.as_bytes())
-            .with_context(|| format!("private key {} is unreadable", current.kid))?;
+        for alg in lifecycle::ALGS {
+            let current = keys
+                .iter()
+                .filter(|k| k.alg == *alg && k.state == STATE_CURRENT)
+                .max_by_key(|k| k.generation);
+            let Some(current) = current else { continue };
+            let pem = master
+                .open(&current.kid, &current.private_key)
+                .ok_or_else(|| {
+                    anyhow!(
+                        "the master key does not open signing key {}: this database was set up \
+                     with another master key (GATEHOUSE_MASTER_KEY or the key file)",
+                        current.kid
+                    )
+                })?;
+            signers.insert(
+                alg.to_string(),
+                SigningKey {
+                    kid: current.kid.clone(),
+                    alg: alg.to_string(),
+                    signer: signer(alg, &pem)
+                        .with_context(|| format!("private key {} is unreadable", current.kid))?,
+                },
+            );
+        }
+        if !signers.contains_key("ES256") {
+            bail!("no current ES256 signing key");
+        }
         Ok(KeySet {
-            current: SigningKey {
-                kid: current.kid.clone(),
-                alg: current.alg.clone(),
-                signer,
-            },
+            signers,
             verifiers,
             jwks: json!({ "keys": published }),
         })
     }
+
+    /// The current key for `alg`, falling back to the ES256 default.
+    pub fn signer(&self, alg: &str) -> &SigningKey {
+        self.signers
+            .get(alg)
+            .or_else(|| self.signers.get("ES256"))
+            .expect("KeySet::from_stored guarantees an ES256 signer")
+    }
 }
+
+/// Minimum time between reloads triggered by unknown kids (a token with a random
+/// kid must not turn into a database query per request).
+const UNKNOWN_KID_RELOAD: Duration = Duration::from_secs(2);
 
 /// The shared, reloadable keyset of a running server.
 pub struct Keys {
     inner: RwLock<Arc<KeySet>>,
+    master: MasterKey,
+    policy: Policy,
+    last_reload: Mutex<Instant>,
 }
 
 impl Keys {
-    /// Loads the keyset, creating the first key on a new database.
-    pub async fn load(db: &DatabaseConnection, now: i64) -> anyhow::Result<Keys> {
-        let mut stored = signing_keys::published(db).await?;
-        if !stored.iter().any(|k| k.state == STATE_CURRENT) {
-            let key = super::generate::es256(STATE_CURRENT, now)?;
-            tracing::info!(kid = %key.kid, "created the first signing key");
-            signing_keys::insert(db, key).await?;
-            stored = signing_keys::published(db).await?;
+    /// Runs due transitions (creating the first keys on a new database) and loads.
+    pub async fn start(
+        db: &DatabaseConnection,
+        master: MasterKey,
+        policy: Policy,
+        now: i64,
+    ) -> anyhow::Result<Keys> {
+        // Check the master key against existing keys before writing anything.
+        let existing = signing_keys::all(db).await?;
+        if !existing.is_empty() {
+            KeySet::from_stored(&existing, &master)?;
         }
+        tick(db, &master, &policy, now).await?;
+        let keyset = KeySet::from_stored(&signing_keys::all(db).await?, &master)?;
         Ok(Keys {
-            inner: RwLock::new(Arc::new(KeySet::from_stored(&stored)?)),
+            inner: RwLock::new(Arc::new(keyset)),
+            master,
+            policy,
+            last_reload: Mutex::new(Instant::now()),
         })
     }
 
@@ -91,4 +143,116 @@ impl Keys {
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
+
+    pub fn master(&self) -> &MasterKey {
+        &self.master
+    }
+
+    /// Re-reads the keys from the database.
+    pub async fn reload(&self, db: &DatabaseConnection) -> anyhow::Result<()> {
+        let keyset = KeySet::from_stored(&signing_keys::all(db).await?, &self.master)?;
+        match self.inner.write() {
+            Ok(mut guard) => *guard = Arc::new(keyset),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(keyset),
+        }
+        if let Ok(mut last) = self.last_reload.lock() {
+            *last = Instant::now();
+        }
+        Ok(())
+    }
+
+    /// Runs due transitions, then reloads: what the background task does each period.
+    pub async fn maintain(&self, db: &DatabaseConnection, now: i64) -> anyhow::Result<()> {
+        tick(db, &self.master, &self.policy, now).await?;
+        self.reload(db).await
+    }
+
+    /// Verifies one of our JWTs. A kid this node does not know may be a key another
+    /// node just created: reload once (rate-limited) and try again.
+    pub async fn verify(&self, db: &DatabaseConnection, token: &str) -> Option<jwt::Verified> {
+        let keyset = self.get();
+        if let Some(verified) = jwt::verify(&keyset, token) {
+            return Some(verified);
+        }
+        let kid = jwt::kid_of(token)?;
+        if keyset.verifiers.contains_key(&kid) {
+            return None;
+        }
+        let due = self
+            .last_reload
+            .lock()
+            .map(|last| last.elapsed() >= UNKNOWN_KID_RELOAD)
+            .unwrap_or(false);
+        if !due {
+            return None;
+        }
+        if let Err(err) = self.reload(db).await {
+            tracing::warn!(error = %err, "key reload failed");
+            return None;
+        }
+        jwt::verify(&self.get(), token)
+    }
+}
+
+/// Plans and applies due transitions until none is left. Every write is guarded,
+/// so nodes running this at the same moment do each transition once.
+pub async fn tick(
+    db: &DatabaseConnection,
+    master: &MasterKey,
+    policy: &Policy,
+    now: i64,
+) -> anyhow::Result<()> {
+    for _ in 0..4 {
+        let keys = signing_keys::all(db).await?;
+        let actions = lifecycle::plan(&keys, now, policy);
+        if actions.is_empty() {
+            return Ok(());
+        }
+        for action in actions {
+            apply(db, master, action, now).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn apply(
+    db: &DatabaseConnection,
+    master: &MasterKey,
+    action: Action,
+    now: i64,
+) -> anyhow::Result<()> {
+    match action {
+        Action::CreateCurrent { alg, generation } => {
+            let key = generate::new_key(&alg, generation, STATE_CURRENT, now, now, master)?;
+            let kid = key.kid.clone();
+            if signing_keys::create(db, key).await? {
+                tracing::info!(%kid, %alg, "created the first signing key");
+            }
+        }
+        Action::CreateNext {
+            alg,
+            generation,
+            activates_at,
+        } => {
+            let key = generate::new_key(&alg, generation, STATE_NEXT, now, activates_at, master)?;
+            let kid = key.kid.clone();
+            if signing_keys::create(db, key).await? {
+                tracing::info!(%kid, %alg, activates_at, "published the next signing key");
+            }
+        }
+        Action::Promote {
+            next_kid,
+            current_kid,
+        } => {
+            if signing_keys::promote(db, &next_kid, current_kid.as_deref(), now).await? {
+                tracing::info!(kid = %next_kid, retired = ?current_kid, "signing key rotated");
+            }
+        }
+        Action::Remove { kid } => {
+            if signing_keys::remove(db, &kid).await? {
+                tracing::info!(%kid, "retired signing key removed");
+            }
+        }
+    }
+    Ok(())
 }

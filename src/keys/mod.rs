@@ -1,7 +1,11 @@
-//! Signing keys: the in-memory keyset, JWT signing/verification, key generation.
+//! Signing keys: lifecycle, the in-memory keyset, JWT signing/verification, and the
+//! master key that seals private keys at rest.
 
 pub mod generate;
 pub mod jwt;
 pub mod keyset;
+pub mod lifecycle;
+pub mod master;
+pub mod rotation;
 
 pub use keyset::{KeySet, Keys};

@@ -5,7 +5,6 @@ use serde_json::{Map, Value};
 
 use crate::app::AppState;
 use crate::error::{Error, Result};
-use crate::keys::jwt;
 use crate::store::grants;
 
 /// Prefix of the jti of tokens that belong to no grant (client_credentials).
@@ -62,7 +61,10 @@ impl LiveAccessToken {
 
 /// Validates a bearer access token; every failure is `invalid_token` (RFC 6750 §3.1).
 pub async fn validate(state: &AppState, token: &str) -> Result<LiveAccessToken> {
-    let verified = jwt::verify(&state.keys.get(), token)
+    let verified = state
+        .keys
+        .verify(&state.db, token)
+        .await
         .ok_or_else(|| Error::bearer("the access token is invalid"))?;
     check_claims(
         &verified.claims,

@@ -6,10 +6,13 @@ use axum::Json;
 
 use crate::app::AppState;
 
+/// Seconds relying parties may cache the JWKS; well below the pre-publication lead,
+/// so every cache holds a new key before it signs anything.
+pub const JWKS_MAX_AGE: u64 = 300;
+
 pub async fn handle(State(state): State<AppState>) -> impl IntoResponse {
-    // Short cache: relying parties pick up a newly published key within minutes.
     (
-        [("cache-control", "public, max-age=300")],
+        [("cache-control", format!("public, max-age={JWKS_MAX_AGE}"))],
         Json(state.keys.get().jwks.clone()),
     )
 }

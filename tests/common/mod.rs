@@ -9,6 +9,7 @@ use gatehouse::app::{self, AppState};
 use gatehouse::auth::password;
 use gatehouse::clock::Clock;
 use gatehouse::config::Config;
+use gatehouse::keys::master::MasterKey;
 use gatehouse::secrets::hash_token;
 use gatehouse::store::clients::{self, Client};
 use gatehouse::store::users::{self, NewUser};
@@ -26,6 +27,8 @@ pub const REDIRECT: &str = "http://127.0.0.1:9999/callback";
 /// A database of its own for one test.
 pub struct TestDb {
     pub url: String,
+    /// The master key every server on this database uses.
+    pub master_key: String,
     admin: Option<(String, String)>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -47,6 +50,7 @@ impl TestDb {
                 url.set_path(&format!("/{name}"));
                 TestDb {
                     url: url.to_string(),
+                    master_key: MasterKey::generate().to_base64(),
                     admin: Some((admin_url, name)),
                     _dir: None,
                 }
@@ -56,6 +60,7 @@ impl TestDb {
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("gh.db").display());
                 TestDb {
                     url,
+                    master_key: MasterKey::generate().to_base64(),
                     admin: None,
                     _dir: Some(dir),
                 }
@@ -115,6 +120,7 @@ impl TestServer {
             issuer: base.clone(),
             listen: listener.local_addr().expect("addr").to_string(),
             database_url: db.url.clone(),
+            master_key: Some(db.master_key.clone()),
             ..Config::default()
         };
         adjust(&mut config);

@@ -103,6 +103,7 @@ pub async fn exchange(state: &AppState, client: &Client, params: &Params) -> Res
     txn.commit().await?;
     issue::for_grant(
         state,
+        client,
         &grant,
         &found.scope,
         found.nonce.as_deref(),

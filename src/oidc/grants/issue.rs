@@ -14,6 +14,7 @@ use crate::store::grants::Grant;
 /// nonce), plus the refresh token when one was issued.
 pub fn for_grant(
     state: &AppState,
+    client: &Client,
     grant: &Grant,
     scope: &str,
     nonce: Option<&str>,
@@ -25,6 +26,7 @@ pub fn for_grant(
     let jti = new_jti(Some(&grant.id));
     let access_token = jwt::sign(
         &keys,
+        "ES256",
         "at+jwt",
         tokens::access_token(&AccessTokenClaims {
             issuer: &config.issuer,
@@ -38,8 +40,10 @@ pub fn for_grant(
             ttl: config.access_token_ttl as i64,
         }),
     )?;
+    // OIDC Registration §2: id_token_signed_response_alg, ES256 unless the client asked.
     let id_token = jwt::sign(
         &keys,
+        &client.id_token_signed_response_alg,
         "JWT",
         tokens::id_token(&IdTokenClaims {
             issuer: &config.issuer,
@@ -71,6 +75,7 @@ pub fn for_client(state: &AppState, client: &Client, scope: &str) -> Result<Toke
     let jti = new_jti(None);
     let access_token = jwt::sign(
         &keys,
+        "ES256",
         "at+jwt",
         tokens::access_token(&AccessTokenClaims {
             issuer: &config.issuer,

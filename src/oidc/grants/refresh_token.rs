@@ -116,7 +116,7 @@ async fn refresh_once(
         match refresh_tokens::rotate(&txn, &current, presented, now, expires_at).await? {
             Some(successor) => {
                 txn.commit().await?;
-                return issue::for_grant(state, &grant, &scope, None, Some(successor));
+                return issue::for_grant(state, client, &grant, &scope, None, Some(successor));
             }
             None => txn.rollback().await?,
         }
@@ -132,7 +132,7 @@ async fn refresh_once(
         refresh_tokens::successor_of(&rotated, presented),
     ) {
         (Replay::Grace, Some(successor)) => {
-            issue::for_grant(state, &grant, &scope, None, Some(successor))
+            issue::for_grant(state, client, &grant, &scope, None, Some(successor))
         }
         _ => {
             grants::revoke(&state.db, &grant.id, "refresh token reuse", now).await?;

@@ -6,9 +6,11 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub kid: String,
     pub alg: String,
-    /// One of `next`, `current`, `retired`.
+    /// 1, 2, 3… per algorithm; unique with `alg`.
+    pub generation: i64,
+    /// One of `next`, `current`, `retired`, `removed`.
     pub state: String,
-    /// PKCS#8 PEM.
+    /// PKCS#8 PEM sealed with the master key; empty once removed.
     #[sea_orm(column_type = "Text")]
     pub private_key: String,
     /// JWK as JSON.
