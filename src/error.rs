@@ -60,9 +60,21 @@ impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
         OAuthError {
             code,
-            description: description.into(),
+            description: sanitize_description(&description.into()),
         }
     }
+}
+
+/// RFC 6749 §5.2: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
+/// Descriptions may quote request values, so anything else becomes '?'.
+pub fn sanitize_description(text: &str) -> String {
+    text.chars()
+        .take(200)
+        .map(|c| match c {
+            '\x20'..='\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e' => c,
+            _ => '?',
+        })
+        .collect()
 }
 
 /// Where an authorization error is sent back to (RFC 6749 §4.1.2.1, RFC 9207).
@@ -251,3 +263,15 @@ impl IntoResponse for Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_keep_to_the_rfc_6749_character_set() {
+        assert_eq!(sanitize_description("plain text: ok"), "plain text: ok");
+        assert_eq!(sanitize_description("say \"hi\" \\ é\n"), "say ?hi? ? ??");
+        assert_eq!(sanitize_description(&"x".repeat(500)).len(), 200);
+    }
+}

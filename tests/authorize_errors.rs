@@ -52,6 +52,19 @@ async fn untrusted_client_or_redirect_uri_gets_a_page() {
         400,
     )
     .await;
+    // A client_id no registration could have (NUL, spaces).
+    expect_page(
+        &server,
+        &good.replace("client_id=app", "client_id=a%00b"),
+        400,
+    )
+    .await;
+    expect_page(
+        &server,
+        &good.replace("client_id=app", "client_id=a%20b"),
+        400,
+    )
+    .await;
     // Missing client_id.
     expect_page(&server, &good.replace("client_id=app&", ""), 400).await;
     // Missing redirect_uri.
@@ -115,6 +128,11 @@ async fn other_errors_redirect_with_state_and_iss() {
         (format!("{good}&prompt=select_account"), "invalid_request"),
         (format!("{good}&response_mode=fragment"), "invalid_request"),
         (format!("{good}&max_age=abc"), "invalid_request"),
+        (format!("{good}&login_hint=a%00b"), "invalid_request"),
+        (
+            format!("{good}&nonce={}", "n".repeat(3000)),
+            "invalid_request",
+        ),
         (format!("{good}&prompt=none"), "login_required"),
     ];
     for (url, error) in cases {
@@ -178,6 +196,7 @@ async fn client_without_the_code_grant_is_unauthorized() {
         redirect_uris: vec![REDIRECT.into()],
         post_logout_redirect_uris: vec![],
         grant_types: vec!["client_credentials".into()],
+        allowed_scopes: vec![],
         token_endpoint_auth_method: "client_secret_basic".into(),
         id_token_signed_response_alg: "ES256".into(),
         skip_consent: true,

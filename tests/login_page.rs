@@ -201,9 +201,16 @@ async fn expired_or_unknown_request_shows_a_page() {
     let (status, html) = browser.login(&page, "alice", PASSWORD).await.page();
     assert_eq!(status, 400);
     assert!(html.contains("expired"));
-    let (status, _) = browser
-        .get(&server.url("/login?request_id=unknown"))
-        .await
-        .page();
-    assert_eq!(status, 400);
+    for id in [
+        "unknown",
+        "%00",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    ] {
+        let (status, html) = browser
+            .get(&server.url(&format!("/login?request_id={id}")))
+            .await
+            .page();
+        assert_eq!(status, 400);
+        assert!(html.contains("expired"));
+    }
 }

@@ -354,3 +354,16 @@ async fn code_reuse_also_kills_the_refresh_token() {
     .await;
     assert_invalid_grant(status, &body);
 }
+
+#[tokio::test]
+async fn an_old_token_is_reuse_once_its_successor_was_used_even_within_the_window() {
+    let (server, browser) = setup().await;
+    let first = first_tokens(&server, &browser, "openid").await;
+    let r1 = first["refresh_token"].as_str().unwrap().to_string();
+    let (_, a) = refresh(&server, "app", &r1, None).await;
+    let (status, _) = refresh(&server, "app", a["refresh_token"].as_str().unwrap(), None).await;
+    assert_eq!(status, 200);
+    // R1 again, within its grace window, after R2 was used: a thief walking the chain.
+    let (status, body) = refresh(&server, "app", &r1, None).await;
+    assert_invalid_grant(status, &body);
+}

@@ -297,4 +297,28 @@ async fn client_credentials_for_confidential_clients_allowed_it() {
     .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_scope");
+
+    // Only the scopes registered for the client (RFC 6749 §3.3).
+    let (status, _, body) = token_request(
+        &server,
+        Some(("machine", SECRET)),
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "orders:read"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "orders:read");
+    let (status, _, body) = token_request(
+        &server,
+        Some(("machine", SECRET)),
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "orders:read admin"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_scope");
 }

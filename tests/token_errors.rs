@@ -179,6 +179,12 @@ async fn client_authentication_failures() {
     let (status, _, body) = token_request(&server, None, &public).await;
     assert_error(status, &body, 401, "invalid_client");
 
+    // A client_id no registration could have.
+    let mut nul = form.clone();
+    nul.push(("client_id", "a\0b"));
+    let (status, _, body) = token_request(&server, None, &nul).await;
+    assert_error(status, &body, 400, "invalid_request");
+
     // Two methods at once.
     let mut both = form.clone();
     both.push(("client_secret", SECRET));

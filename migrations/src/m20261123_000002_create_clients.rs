@@ -18,6 +18,8 @@ impl MigrationTrait for Migration {
                     .col(text(Clients::RedirectUris))
                     .col(text(Clients::PostLogoutRedirectUris))
                     .col(text(Clients::GrantTypes))
+                    // JSON array: scopes the client may ask for on its own behalf.
+                    .col(text(Clients::AllowedScopes))
                     .col(string(Clients::TokenEndpointAuthMethod))
                     .col(string(Clients::IdTokenSignedResponseAlg))
                     .col(boolean(Clients::SkipConsent))
@@ -43,6 +45,7 @@ pub enum Clients {
     RedirectUris,
     PostLogoutRedirectUris,
     GrantTypes,
+    AllowedScopes,
     TokenEndpointAuthMethod,
     IdTokenSignedResponseAlg,
     SkipConsent,

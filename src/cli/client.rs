@@ -40,6 +40,9 @@ pub enum ClientCommand {
         /// Do not ask users for consent (first-party applications).
         #[arg(long)]
         skip_consent: bool,
+        /// A scope the client may request for itself with client_credentials (repeatable).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
         /// Algorithm of the client's ID tokens (id_token_signed_response_alg).
         #[arg(long, value_parser = ["ES256", "RS256"], default_value = "ES256")]
         id_token_alg: String,
@@ -59,14 +62,8 @@ pub enum ClientCommand {
     },
 }
 
-/// Client ids travel in URLs and Basic credentials: keep them to URL-safe characters.
 pub fn check_client_id(client_id: &str) -> Result<(), CliError> {
-    let ok = !client_id.is_empty()
-        && client_id.len() <= 128
-        && client_id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
-    if ok {
+    if clients::is_valid_client_id(client_id) {
         Ok(())
     } else {
         Err(CliError::Usage(format!(
@@ -112,9 +109,16 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
             name,
             grant_types,
             skip_consent,
+            scopes,
             id_token_alg,
             json,
         } => {
+            if let Some(bad) = scopes
+                .iter()
+                .find(|s| s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()))
+            {
+                return Err(CliError::Usage(format!("'{bad}' is not a scope token")));
+            }
             check_client_id(&client_id)?;
             check_uris(&redirect_uris)?;
             check_uris(&post_logout_redirect_uris)?;
@@ -146,6 +150,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
                 redirect_uris,
                 post_logout_redirect_uris,
                 grant_types,
+                allowed_scopes: scopes,
                 token_endpoint_auth_method: if public {
                     "none"
                 } else {

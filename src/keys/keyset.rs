@@ -178,11 +178,15 @@ impl Keys {
         if keyset.verifiers.contains_key(&kid) {
             return None;
         }
-        let due = self
-            .last_reload
-            .lock()
-            .map(|last| last.elapsed() >= UNKNOWN_KID_RELOAD)
-            .unwrap_or(false);
+        // Claim the reload slot before reloading, so a burst of unknown kids causes
+        // one reload, not one per request.
+        let due = match self.last_reload.lock() {
+            Ok(mut last) if last.elapsed() >= UNKNOWN_KID_RELOAD => {
+                *last = Instant::now();
+                true
+            }
+            _ => false,
+        };
         if !due {
             return None;
         }

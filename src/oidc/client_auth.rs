@@ -95,6 +95,9 @@ pub async fn authenticate(
         description: description.into(),
         basic: presented.basic,
     };
+    if !clients::is_valid_client_id(&presented.client_id) {
+        return Err(fail("unknown client or wrong credentials"));
+    }
     let client = clients::find(db, &presented.client_id)
         .await?
         .ok_or_else(|| fail("unknown client or wrong credentials"))?;

@@ -25,5 +25,11 @@ pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Params> {
             format!("parameter '{name}' is repeated"),
         ));
     }
+    if let Some(name) = params.first_malformed() {
+        return Err(Error::json(
+            ErrorCode::InvalidRequest,
+            format!("parameter '{name}' is too long or has control characters"),
+        ));
+    }
     Ok(params)
 }

@@ -9,8 +9,9 @@ use serde_json::{json, Value};
 
 use crate::app::AppState;
 use crate::error::{no_store, Error, ErrorCode, Result};
+use crate::oidc::grants::refresh_token;
 use crate::oidc::{access_token, client_auth, form};
-use crate::store::{grants, refresh_tokens};
+use crate::store::{refresh_tokens, users};
 
 pub async fn handle(
     State(state): State<AppState>,
@@ -46,15 +47,16 @@ async fn refresh_info(state: &AppState, token: &str, client_id: &str) -> Result<
         return Ok(None);
     };
     let now = state.now();
-    let grant = grants::find(&state.db, &refresh.grant_id).await?;
-    let live = refresh.client_id == client_id
-        && refresh.used_at.is_none()
-        && refresh.expires_at > now
-        && grant
-            .as_ref()
-            .is_some_and(|g| g.revoked_at.is_none() && g.expires_at > now);
-    let (true, Some(grant)) = (live, grant) else {
+    let usable =
+        refresh.client_id == client_id && refresh.used_at.is_none() && refresh.expires_at > now;
+    if !usable {
         return Ok(Some(inactive()));
+    }
+    // Active means usable right now (RFC 7662 §2.2): the same rules as the token endpoint.
+    let grant = match refresh_token::live_grant(state, &refresh, now).await {
+        Ok(grant) => grant,
+        Err(Error::Json(_)) => return Ok(Some(inactive())),
+        Err(other) => return Err(other),
     };
     Ok(Some(json!({
         "active": true,
@@ -75,6 +77,14 @@ async fn access_info(state: &AppState, token: &str) -> Result<Value> {
         Err(Error::Bearer(_)) => return Ok(inactive()),
         Err(other) => return Err(other),
     };
+    if live.grant_id.is_some() {
+        let enabled = users::find(&state.db, live.claim("sub"))
+            .await?
+            .is_some_and(|u| !u.disabled);
+        if !enabled {
+            return Ok(inactive());
+        }
+    }
     let mut body = json!({ "active": true, "token_type": "Bearer" });
     for claim in [
         "scope",

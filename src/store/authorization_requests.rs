@@ -1,5 +1,6 @@
 //! Authorization requests that wait for the person to sign in or consent.
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::entities::authorization_requests::{self, Column, Entity};
@@ -78,23 +79,25 @@ pub async fn purge_expired(db: &impl ConnectionTrait, now: i64) -> Result<u64, S
 
 /// The person has just signed in for this request: `prompt=login` and `max_age`
 /// are satisfied (OIDC Core §3.1.2.1) and must not ask again on the way back.
+/// False when the request ended meanwhile.
 pub async fn mark_authenticated(
     db: &impl ConnectionTrait,
     pending: &PendingRequest,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let prompt = pending.prompt.as_deref().map(|p| {
         p.split(' ')
             .filter(|v| *v != "login")
             .collect::<Vec<_>>()
             .join(" ")
     });
-    authorization_requests::ActiveModel {
-        id: Set(pending.id.clone()),
-        prompt: Set(prompt.filter(|p| !p.is_empty())),
-        max_age: Set(None),
-        ..Default::default()
-    }
-    .update(db)
-    .await?;
-    Ok(())
+    let updated = Entity::update_many()
+        .col_expr(
+            Column::Prompt,
+            Expr::value(prompt.filter(|p| !p.is_empty())),
+        )
+        .col_expr(Column::MaxAge, Expr::value(Option::<i64>::None))
+        .filter(Column::Id.eq(pending.id.as_str()))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
 }

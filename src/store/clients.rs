@@ -15,6 +15,8 @@ pub struct Client {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub grant_types: Vec<String>,
+    /// Scopes the client may request for itself (client_credentials).
+    pub allowed_scopes: Vec<String>,
     pub token_endpoint_auth_method: String,
     pub id_token_signed_response_alg: String,
     pub skip_consent: bool,
@@ -32,6 +34,15 @@ impl Client {
     }
 }
 
+/// Client ids travel in URLs and Basic credentials: 1–128 URL-safe characters.
+pub fn is_valid_client_id(client_id: &str) -> bool {
+    !client_id.is_empty()
+        && client_id.len() <= 128
+        && client_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
 impl From<clients::Model> for Client {
     fn from(m: clients::Model) -> Self {
         Client {
@@ -41,6 +52,7 @@ impl From<clients::Model> for Client {
             redirect_uris: from_json_list(&m.redirect_uris),
             post_logout_redirect_uris: from_json_list(&m.post_logout_redirect_uris),
             grant_types: from_json_list(&m.grant_types),
+            allowed_scopes: from_json_list(&m.allowed_scopes),
             token_endpoint_auth_method: m.token_endpoint_auth_method,
             id_token_signed_response_alg: m.id_token_signed_response_alg,
             skip_consent: m.skip_consent,
@@ -57,6 +69,7 @@ pub async fn create(db: &impl ConnectionTrait, client: &Client) -> Result<(), St
         redirect_uris: Set(to_json_list(&client.redirect_uris)),
         post_logout_redirect_uris: Set(to_json_list(&client.post_logout_redirect_uris)),
         grant_types: Set(to_json_list(&client.grant_types)),
+        allowed_scopes: Set(to_json_list(&client.allowed_scopes)),
         token_endpoint_auth_method: Set(client.token_endpoint_auth_method.clone()),
         id_token_signed_response_alg: Set(client.id_token_signed_response_alg.clone()),
         skip_consent: Set(client.skip_consent),

@@ -10,7 +10,7 @@ use crate::app::AppState;
 use crate::auth::session;
 use crate::error::{Error, ErrorCode, OAuthError, Result};
 use crate::oidc::authorize::complete;
-use crate::store::{authorization_requests, consents};
+use crate::store::{authorization_requests, consents, users};
 use crate::ui::csrf;
 use crate::ui::login::csrf_failed;
 
@@ -30,7 +30,7 @@ pub async fn submit(
     Form(form): Form<ConsentForm>,
 ) -> Result<Response> {
     async {
-        if !csrf::verify(&headers, &form.csrf) {
+        if !csrf::verify(&headers, &form.csrf, state.config.secure_cookies()) {
             return Err(csrf_failed());
         }
         let pending = complete::pending(&state, &form.request_id).await?;
@@ -42,6 +42,12 @@ pub async fn submit(
             // Signed out meanwhile: start over at the login step.
             return complete::proceed(&state, &headers, &client, pending, None).await;
         };
+        let enabled = users::find(&state.db, &session.user_id)
+            .await?
+            .is_some_and(|u| !u.disabled);
+        if !enabled {
+            return complete::proceed(&state, &headers, &client, pending, None).await;
+        }
         match form.decision.as_str() {
             "allow" => {
                 consents::remember(

@@ -7,23 +7,30 @@ use axum::response::Response;
 use crate::secrets::{constant_time_eq, random_token};
 use crate::web::cookies;
 
-const COOKIE: &str = "gatehouse_csrf";
+/// `__Host-` (https only) stops a sibling subdomain from planting its own token.
+fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-gatehouse_csrf"
+    } else {
+        "gatehouse_csrf"
+    }
+}
 
 /// The browser's CSRF token, and the cookie to set when it had none.
 pub fn ensure(headers: &HeaderMap, secure: bool) -> (String, Option<HeaderValue>) {
-    match cookies::get(headers, COOKIE) {
+    match cookies::get(headers, cookie_name(secure)) {
         Some(token) if token.len() == 43 => (token.to_string(), None),
         _ => {
             let token = random_token();
-            let cookie = cookies::build(COOKIE, &token, "Lax", secure, None);
+            let cookie = cookies::build(cookie_name(secure), &token, "Lax", secure, None);
             (token, Some(cookie))
         }
     }
 }
 
 /// True when the form's token matches the cookie.
-pub fn verify(headers: &HeaderMap, submitted: &str) -> bool {
-    match cookies::get(headers, COOKIE) {
+pub fn verify(headers: &HeaderMap, submitted: &str, secure: bool) -> bool {
+    match cookies::get(headers, cookie_name(secure)) {
         Some(token) => !submitted.is_empty() && constant_time_eq(token, submitted),
         None => false,
     }

@@ -73,7 +73,7 @@ pub async fn submit(
     Form(form): Form<LoginForm>,
 ) -> Result<Response> {
     async {
-        if !csrf::verify(&headers, &form.csrf) {
+        if !csrf::verify(&headers, &form.csrf, state.config.secure_cookies()) {
             return Err(csrf_failed());
         }
         let pending = complete::pending(&state, &form.request_id).await?;
@@ -101,8 +101,11 @@ pub async fn submit(
                 .await;
             }
         };
+        if !authorization_requests::mark_authenticated(&state.db, &pending).await? {
+            // Finished or purged while the password was checked.
+            return Err(complete::expired());
+        }
         let (_session, cookie) = session::start(&state, &user.id, &["pwd".to_string()]).await?;
-        authorization_requests::mark_authenticated(&state.db, &pending).await?;
         let location = format!(
             "/authorize/continue?request_id={}",
             url::form_urlencoded::byte_serialize(pending.id.as_bytes()).collect::<String>()

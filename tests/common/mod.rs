@@ -193,6 +193,7 @@ impl TestServer {
             redirect_uris: vec![REDIRECT.into()],
             post_logout_redirect_uris: vec![],
             grant_types: grant_types.iter().map(|g| g.to_string()).collect(),
+            allowed_scopes: vec!["orders:read".into()],
             token_endpoint_auth_method: if public {
                 "none"
             } else {

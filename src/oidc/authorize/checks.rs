@@ -21,9 +21,13 @@ pub fn check_client_id(params: &Params) -> Result<&str, Error> {
     if params.first_duplicate() == Some("client_id") {
         return Err(page("The application sent client_id more than once."));
     }
-    params
+    let client_id = params
         .get("client_id")
-        .ok_or_else(|| page("The application did not identify itself (client_id is missing)."))
+        .ok_or_else(|| page("The application did not identify itself (client_id is missing)."))?;
+    if !crate::store::clients::is_valid_client_id(client_id) {
+        return Err(page("The application identifier (client_id) is not valid."));
+    }
+    Ok(client_id)
 }
 
 /// OIDC Core §3.1.2.1: redirect_uri is required and must exactly match a registered one.
@@ -48,10 +52,16 @@ fn invalid_request(description: impl Into<String>) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidRequest, description)
 }
 
-/// RFC 6749 §3.1: parameters must not be included more than once.
-pub fn check_no_duplicates(params: &Params) -> Check {
-    match params.first_duplicate() {
-        Some(name) => Err(invalid_request(format!("parameter '{name}' is repeated"))),
+/// RFC 6749 §3.1: parameters must not be included more than once; none may carry
+/// control characters or be absurdly long.
+pub fn check_well_formed(params: &Params) -> Check {
+    if let Some(name) = params.first_duplicate() {
+        return Err(invalid_request(format!("parameter '{name}' is repeated")));
+    }
+    match params.first_malformed() {
+        Some(name) => Err(invalid_request(format!(
+            "parameter '{name}' is too long or has control characters"
+        ))),
         None => Ok(()),
     }
 }
@@ -189,7 +199,7 @@ pub fn validate(
     client: &Client,
     redirect_uri: &str,
 ) -> Result<NewRequest, OAuthError> {
-    check_no_duplicates(params)?;
+    check_well_formed(params)?;
     check_no_request_object(params)?;
     check_response_type(params)?;
     check_response_mode(params)?;
@@ -225,6 +235,7 @@ mod tests {
             redirect_uris: vec!["https://app.example.com/cb".into()],
             post_logout_redirect_uris: vec![],
             grant_types: vec!["authorization_code".into()],
+            allowed_scopes: vec![],
             token_endpoint_auth_method: "none".into(),
             id_token_signed_response_alg: "ES256".into(),
             skip_consent: false,
@@ -262,6 +273,7 @@ mod tests {
     #[test]
     fn each_check_reports_its_error() {
         assert_eq!(code_of("&scope=email"), ErrorCode::InvalidRequest); // repeated
+        assert_eq!(code_of("&state=a%00b"), ErrorCode::InvalidRequest);
         assert_eq!(code_of("&request=x"), ErrorCode::RequestNotSupported);
         assert_eq!(code_of("&request_uri=x"), ErrorCode::RequestUriNotSupported);
         assert_eq!(code_of("&prompt=bogus"), ErrorCode::InvalidRequest);

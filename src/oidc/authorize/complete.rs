@@ -18,16 +18,27 @@ use crate::ui::pages::{render_page, ConsentPage, ScopeLine};
 
 /// The pending request named by `id`, or the page that says it has expired.
 pub async fn pending(state: &AppState, id: &str) -> Result<PendingRequest> {
-    authorization_requests::find_live(&state.db, id, state.now())
-        .await?
-        .ok_or_else(|| {
-            Error::page(
-                StatusCode::BAD_REQUEST,
-                "Sign-in expired",
-                "This sign-in request has expired or was already completed. \
-                 Return to the application and start again.",
-            )
-        })
+    // Ids are our own 43-character base64url tokens: anything else is not looked up.
+    let well_formed = id.len() == 43
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let found = if well_formed {
+        authorization_requests::find_live(&state.db, id, state.now()).await?
+    } else {
+        None
+    };
+    found.ok_or_else(expired)
+}
+
+/// The page for a sign-in request that expired or was completed.
+pub fn expired() -> Error {
+    Error::page(
+        StatusCode::BAD_REQUEST,
+        "Sign-in expired",
+        "This sign-in request has expired or was already completed. \
+         Return to the application and start again.",
+    )
 }
 
 pub async fn client_of(state: &AppState, pending: &PendingRequest) -> Result<Client> {

@@ -27,6 +27,17 @@ pub fn exchange(state: &AppState, client: &Client, params: &Params) -> Result<To
             format!("scope '{bad}' needs a user; client_credentials has none"),
         ));
     }
+    // RFC 6749 §3.3: the server grants by its policy: only scopes registered for the
+    // client (`client add --scope`).
+    if let Some(bad) = requested
+        .split(' ')
+        .find(|s| !s.is_empty() && !client.allowed_scopes.iter().any(|a| a == s))
+    {
+        return Err(Error::json(
+            ErrorCode::InvalidScope,
+            format!("scope '{bad}' is not allowed for this client"),
+        ));
+    }
     let scope = requested
         .split(' ')
         .filter(|s| !s.is_empty())

@@ -75,16 +75,33 @@ pub async fn exchange(
         .get("refresh_token")
         .ok_or_else(|| Error::json(ErrorCode::InvalidRequest, "refresh_token is required"))?;
     let mut attempt = 0;
-    loop {
+    let rotation = loop {
         attempt += 1;
         match refresh_once(state, client, params, presented, ip).await {
             Err(Error::Internal(err)) if attempt < ATTEMPTS => {
                 tracing::debug!(error = %err, attempt, "refresh conflict; retrying");
                 tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt))).await;
             }
-            other => return other,
+            other => break other?,
         }
-    }
+    };
+    // Signing happens after the rotation committed and is never retried: a retry
+    // would present the just-rotated token again.
+    issue::for_grant(
+        state,
+        client,
+        &rotation.grant,
+        &rotation.scope,
+        None,
+        Some(rotation.successor),
+    )
+}
+
+/// A committed rotation (or its grace-window replay): what the response is built from.
+struct Rotation {
+    grant: Grant,
+    scope: String,
+    successor: String,
 }
 
 async fn refresh_once(
@@ -93,7 +110,7 @@ async fn refresh_once(
     params: &Params,
     presented: &str,
     ip: Option<&str>,
-) -> Result<TokenResponse> {
+) -> Result<Rotation> {
     let now = state.now();
     let current = refresh_tokens::find(&state.db, presented)
         .await?
@@ -116,7 +133,11 @@ async fn refresh_once(
         match refresh_tokens::rotate(&txn, &current, presented, now, expires_at).await? {
             Some(successor) => {
                 txn.commit().await?;
-                return issue::for_grant(state, client, &grant, &scope, None, Some(successor));
+                return Ok(Rotation {
+                    grant,
+                    scope,
+                    successor,
+                });
             }
             None => txn.rollback().await?,
         }
@@ -127,37 +148,43 @@ async fn refresh_once(
         .ok_or_else(|| invalid_grant("the refresh token is invalid"))?;
     let used_at = rotated.used_at.unwrap_or(now);
     let grace = state.config.refresh_grace_period as i64;
-    match (
-        classify_replay(used_at, now, grace),
-        refresh_tokens::successor_of(&rotated, presented),
-    ) {
-        (Replay::Grace, Some(successor)) => {
-            issue::for_grant(state, client, &grant, &scope, None, Some(successor))
-        }
-        _ => {
-            grants::revoke(&state.db, &grant.id, "refresh token reuse", now).await?;
-            audit::record(
-                &state.db,
-                Event {
-                    kind: "refresh_reuse_detected",
-                    user_id: Some(&grant.user_id),
-                    client_id: Some(&client.client_id),
-                    ip,
-                    detail: Some(&format!("grant {} revoked", grant.id)),
-                },
-                now,
-            )
-            .await?;
-            tracing::warn!(grant = %grant.id, client = %client.client_id, "refresh token reuse: grant revoked");
-            Err(invalid_grant("the refresh token was already used"))
+    if classify_replay(used_at, now, grace) == Replay::Grace {
+        if let Some(successor) = refresh_tokens::successor_of(&rotated, presented) {
+            // Only while the successor is itself unused: once the chain moved on, an
+            // old token coming back is reuse (RFC 9700 §4.14.2), grace or not.
+            let unused = refresh_tokens::find(&state.db, &successor)
+                .await?
+                .is_some_and(|t| t.used_at.is_none());
+            if unused {
+                return Ok(Rotation {
+                    grant,
+                    scope,
+                    successor,
+                });
+            }
         }
     }
+    grants::revoke(&state.db, &grant.id, "refresh token reuse", now).await?;
+    audit::record(
+        &state.db,
+        Event {
+            kind: "refresh_reuse_detected",
+            user_id: Some(&grant.user_id),
+            client_id: Some(&client.client_id),
+            ip,
+            detail: Some(&format!("grant {} revoked", grant.id)),
+        },
+        now,
+    )
+    .await?;
+    tracing::warn!(grant = %grant.id, client = %client.client_id, "refresh token reuse: grant revoked");
+    Err(invalid_grant("the refresh token was already used"))
 }
 
 /// The token's grant, if it may still mint tokens: not revoked, not past its absolute
 /// lifetime, its user still enabled, and, without offline_access, its browser session
 /// still live (OIDC Core §11).
-async fn live_grant(state: &AppState, token: &RefreshToken, now: i64) -> Result<Grant> {
+pub async fn live_grant(state: &AppState, token: &RefreshToken, now: i64) -> Result<Grant> {
     let grant = grants::find(&state.db, &token.grant_id)
         .await?
         .filter(|g| g.revoked_at.is_none())

@@ -17,6 +17,9 @@ pub struct Model {
     /// JSON array.
     #[sea_orm(column_type = "Text")]
     pub grant_types: String,
+    /// JSON array of scopes allowed with client_credentials.
+    #[sea_orm(column_type = "Text")]
+    pub allowed_scopes: String,
     pub token_endpoint_auth_method: String,
     pub id_token_signed_response_alg: String,
     pub skip_consent: bool,
