@@ -2,8 +2,8 @@
 //! reloaded periodically and whenever a token names a kid this node does not know.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use anyhow::{anyhow, bail, Context};
 use josekit::jwk::Jwk;
@@ -102,16 +102,17 @@ impl KeySet {
     }
 }
 
-/// Minimum time between reloads triggered by unknown kids (a token with a random
+/// Minimum seconds between reloads triggered by unknown kids (a token with a random
 /// kid must not turn into a database query per request).
-const UNKNOWN_KID_RELOAD: Duration = Duration::from_secs(2);
+const UNKNOWN_KID_RELOAD: i64 = 2;
 
 /// The shared, reloadable keyset of a running server.
 pub struct Keys {
     inner: RwLock<Arc<KeySet>>,
     master: MasterKey,
     policy: Policy,
-    last_reload: Mutex<Instant>,
+    /// When the keyset was last read (injected-clock seconds).
+    last_reload: AtomicI64,
 }
 
 impl Keys {
@@ -133,7 +134,7 @@ impl Keys {
             inner: RwLock::new(Arc::new(keyset)),
             master,
             policy,
-            last_reload: Mutex::new(Instant::now()),
+            last_reload: AtomicI64::new(now),
         })
     }
 
@@ -149,14 +150,12 @@ impl Keys {
     }
 
     /// Re-reads the keys from the database.
-    pub async fn reload(&self, db: &DatabaseConnection) -> anyhow::Result<()> {
+    pub async fn reload(&self, db: &DatabaseConnection, now: i64) -> anyhow::Result<()> {
+        self.last_reload.store(now, Ordering::Relaxed);
         let keyset = KeySet::from_stored(&signing_keys::all(db).await?, &self.master)?;
         match self.inner.write() {
             Ok(mut guard) => *guard = Arc::new(keyset),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(keyset),
-        }
-        if let Ok(mut last) = self.last_reload.lock() {
-            *last = Instant::now();
         }
         Ok(())
     }
@@ -164,12 +163,17 @@ impl Keys {
     /// Runs due transitions, then reloads: what the background task does each period.
     pub async fn maintain(&self, db: &DatabaseConnection, now: i64) -> anyhow::Result<()> {
         tick(db, &self.master, &self.policy, now).await?;
-        self.reload(db).await
+        self.reload(db, now).await
     }
 
     /// Verifies one of our JWTs. A kid this node does not know may be a key another
     /// node just created: reload once (rate-limited) and try again.
-    pub async fn verify(&self, db: &DatabaseConnection, token: &str) -> Option<jwt::Verified> {
+    pub async fn verify(
+        &self,
+        db: &DatabaseConnection,
+        token: &str,
+        now: i64,
+    ) -> Option<jwt::Verified> {
         let keyset = self.get();
         if let Some(verified) = jwt::verify(&keyset, token) {
             return Some(verified);
@@ -180,17 +184,16 @@ impl Keys {
         }
         // Claim the reload slot before reloading, so a burst of unknown kids causes
         // one reload, not one per request.
-        let due = match self.last_reload.lock() {
-            Ok(mut last) if last.elapsed() >= UNKNOWN_KID_RELOAD => {
-                *last = Instant::now();
-                true
-            }
-            _ => false,
-        };
-        if !due {
+        let last = self.last_reload.load(Ordering::Relaxed);
+        let claimed = now - last >= UNKNOWN_KID_RELOAD
+            && self
+                .last_reload
+                .compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok();
+        if !claimed {
             return None;
         }
-        if let Err(err) = self.reload(db).await {
+        if let Err(err) = self.reload(db, now).await {
             tracing::warn!(error = %err, "key reload failed");
             return None;
         }

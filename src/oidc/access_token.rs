@@ -63,7 +63,7 @@ impl LiveAccessToken {
 pub async fn validate(state: &AppState, token: &str) -> Result<LiveAccessToken> {
     let verified = state
         .keys
-        .verify(&state.db, token)
+        .verify(&state.db, token, state.now())
         .await
         .ok_or_else(|| Error::bearer("the access token is invalid"))?;
     check_claims(
