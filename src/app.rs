@@ -88,6 +88,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/authorize/continue", get(oidc::authorize::resume))
         .route("/login", get(ui::login::show).post(ui::login::submit))
+        .route(
+            "/login/mfa",
+            get(ui::mfa_step::show).post(ui::mfa_step::submit),
+        )
+        .route("/login/mfa/enroll", post(ui::mfa_step::enroll))
         .route("/consent", post(ui::consent::submit))
         .route("/static/{file}", get(ui::static_files::handle))
         .fallback(ui::not_found)

@@ -35,6 +35,9 @@ pub struct Config {
     pub refresh_grace_period: u64,
     /// Password hashes computed at once; more wait (a login flood cannot exhaust memory).
     pub password_hash_concurrency: usize,
+    /// `optional` or `required`: whether every user must use a second factor
+    /// (a user's own policy, set with `gatehouse user set-mfa`, wins).
+    pub mfa_policy: String,
     /// The master key sealing private keys at rest (base64 of 32 bytes, or 64 hex digits).
     /// Without it, `master_key_file` is used (created on first start).
     #[serde(skip_serializing)]
@@ -66,6 +69,7 @@ impl Default for Config {
             refresh_token_idle_ttl: 14 * 24 * 3600,
             refresh_grace_period: 5,
             password_hash_concurrency: 4,
+            mfa_policy: "optional".into(),
             master_key: None,
             master_key_file: "gatehouse.key".into(),
             key_rotation_period: 30 * 24 * 3600,
@@ -157,6 +161,12 @@ impl Config {
             return Err(invalid(
                 "GATEHOUSE_REFRESH_GRACE_PERIOD",
                 "must be at most 60 seconds (0 turns it off)",
+            ));
+        }
+        if !matches!(self.mfa_policy.as_str(), "optional" | "required") {
+            return Err(invalid(
+                "GATEHOUSE_MFA_POLICY",
+                "must be optional or required",
             ));
         }
         if let Some(key) = &self.master_key {

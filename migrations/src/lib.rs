@@ -10,6 +10,8 @@ mod m20261123_000007_create_consents;
 mod m20261123_000008_create_signing_keys;
 mod m20261123_000009_create_refresh_tokens;
 mod m20261123_000010_create_audit_events;
+mod m20261123_000011_create_recovery_codes;
+mod m20261123_000012_create_throttles;
 
 pub struct Migrator;
 
@@ -27,6 +29,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_create_signing_keys::Migration),
             Box::new(m20261123_000009_create_refresh_tokens::Migration),
             Box::new(m20261123_000010_create_audit_events::Migration),
+            Box::new(m20261123_000011_create_recovery_codes::Migration),
+            Box::new(m20261123_000012_create_throttles::Migration),
         ]
     }
 }

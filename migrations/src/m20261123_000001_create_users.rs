@@ -19,6 +19,12 @@ impl MigrationTrait for Migration {
                     // PHC string; NULL = no local password.
                     .col(text_null(Users::PasswordHash))
                     .col(boolean(Users::Disabled).default(false))
+                    // TOTP secret sealed with the master key; the last accepted time step
+                    // (RFC 6238 §5.2: a code is accepted once).
+                    .col(text_null(Users::TotpSecret))
+                    .col(big_integer_null(Users::TotpLastStep))
+                    // optional | required; NULL follows GATEHOUSE_MFA_POLICY.
+                    .col(string_null(Users::MfaPolicy))
                     .col(big_integer(Users::CreatedAt))
                     .col(big_integer(Users::UpdatedAt))
                     .to_owned(),
@@ -43,6 +49,9 @@ pub enum Users {
     Name,
     PasswordHash,
     Disabled,
+    TotpSecret,
+    TotpLastStep,
+    MfaPolicy,
     CreatedAt,
     UpdatedAt,
 }

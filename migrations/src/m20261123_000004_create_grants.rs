@@ -20,6 +20,9 @@ impl MigrationTrait for Migration {
                     .col(string_null(Grants::SessionId))
                     .col(text(Grants::Scope))
                     .col(big_integer(Grants::AuthTime))
+                    // How the user authenticated (JSON array, RFC 8176) and the level.
+                    .col(text(Grants::Amr).default("[]"))
+                    .col(string_null(Grants::Acr))
                     .col(big_integer(Grants::CreatedAt))
                     .col(big_integer(Grants::ExpiresAt))
                     .col(big_integer_null(Grants::RevokedAt))
@@ -94,6 +97,8 @@ pub enum Grants {
     SessionId,
     Scope,
     AuthTime,
+    Amr,
+    Acr,
     CreatedAt,
     ExpiresAt,
     RevokedAt,

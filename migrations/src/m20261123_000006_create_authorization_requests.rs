@@ -13,7 +13,8 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(AuthorizationRequests::Table)
                     .col(string(AuthorizationRequests::Id).primary_key())
-                    .col(string(AuthorizationRequests::ClientId))
+                    // NULL for a sign-in to the account page rather than to a client.
+                    .col(string_null(AuthorizationRequests::ClientId))
                     .col(text(AuthorizationRequests::RedirectUri))
                     .col(text(AuthorizationRequests::Scope))
                     .col(text_null(AuthorizationRequests::State))
@@ -22,6 +23,11 @@ impl MigrationTrait for Migration {
                     .col(string_null(AuthorizationRequests::Prompt))
                     .col(big_integer_null(AuthorizationRequests::MaxAge))
                     .col(text_null(AuthorizationRequests::LoginHint))
+                    .col(text_null(AuthorizationRequests::AcrValues))
+                    // Password checked, second factor pending: for whom, bound to which
+                    // browser (hash of a cookie secret).
+                    .col(string_null(AuthorizationRequests::MfaUserId))
+                    .col(string_null(AuthorizationRequests::MfaBindingHash))
                     .col(big_integer(AuthorizationRequests::CreatedAt))
                     .col(big_integer(AuthorizationRequests::ExpiresAt))
                     .foreign_key(
@@ -69,6 +75,9 @@ pub enum AuthorizationRequests {
     Prompt,
     MaxAge,
     LoginHint,
+    AcrValues,
+    MfaUserId,
+    MfaBindingHash,
     CreatedAt,
     ExpiresAt,
 }

@@ -1,4 +1,8 @@
-//! Authentication of people: passwords and browser sessions.
+//! Authentication of people: passwords, second factors, throttling, sessions.
 
+pub mod mfa;
 pub mod password;
+pub mod recovery;
 pub mod session;
+pub mod throttle;
+pub mod totp;

@@ -30,6 +30,7 @@ pub fn document(issuer: &str) -> Value {
         "scopes_supported": scopes::SUPPORTED,
         "claims_supported": scopes::CLAIMS_SUPPORTED,
         "prompt_values_supported": ["none", "login", "consent"],
+        "acr_values_supported": crate::auth::mfa::ACR_VALUES,
         "authorization_response_iss_parameter_supported": true,
         "claims_parameter_supported": false,
         "request_parameter_supported": false,

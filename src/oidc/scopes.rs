@@ -18,6 +18,8 @@ pub const CLAIMS_SUPPORTED: &[&str] = &[
     "azp",
     "at_hash",
     "sid",
+    "amr",
+    "acr",
     "name",
     "preferred_username",
     "email",
@@ -96,6 +98,9 @@ mod tests {
             name: Some("Alice Liddell".into()),
             password_hash: None,
             disabled: false,
+            totp_secret: None,
+            totp_last_step: None,
+            mfa_policy: None,
             created_at: 0,
             updated_at: 0,
         }

@@ -18,6 +18,9 @@ pub struct IdTokenClaims<'a> {
     pub nonce: Option<&'a str>,
     pub auth_time: i64,
     pub session_id: Option<&'a str>,
+    /// How the user authenticated (RFC 8176) and the resulting level.
+    pub amr: &'a [String],
+    pub acr: Option<&'a str>,
     pub access_token: &'a str,
     pub issued_at: i64,
     pub ttl: i64,
@@ -34,6 +37,12 @@ pub fn id_token(c: &IdTokenClaims<'_>) -> Map<String, Value> {
     claims.insert("auth_time".into(), json!(c.auth_time));
     if let Some(nonce) = c.nonce {
         claims.insert("nonce".into(), json!(nonce));
+    }
+    if !c.amr.is_empty() {
+        claims.insert("amr".into(), json!(c.amr));
+    }
+    if let Some(acr) = c.acr {
+        claims.insert("acr".into(), json!(acr));
     }
     claims.insert("azp".into(), json!(c.client_id));
     claims.insert("at_hash".into(), json!(at_hash(c.access_token)));
@@ -96,6 +105,8 @@ mod tests {
             nonce: Some("n-0S6"),
             auth_time: 100,
             session_id: Some("s1"),
+            amr: &["pwd".to_string()],
+            acr: Some("1"),
             access_token: "abc",
             issued_at: 200,
             ttl: 600,

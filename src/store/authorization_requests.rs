@@ -12,7 +12,8 @@ pub use authorization_requests::Model as PendingRequest;
 /// The validated parameters of an authorization request.
 #[derive(Debug, Clone)]
 pub struct NewRequest {
-    pub client_id: String,
+    /// None: a sign-in to the account page.
+    pub client_id: Option<String>,
     pub redirect_uri: String,
     pub scope: String,
     pub state: Option<String>,
@@ -21,6 +22,7 @@ pub struct NewRequest {
     pub prompt: Option<String>,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
+    pub acr_values: Option<String>,
 }
 
 pub async fn create(
@@ -40,6 +42,9 @@ pub async fn create(
         prompt: Set(request.prompt),
         max_age: Set(request.max_age),
         login_hint: Set(request.login_hint),
+        acr_values: Set(request.acr_values),
+        mfa_user_id: Set(None),
+        mfa_binding_hash: Set(None),
         created_at: Set(now),
         expires_at: Set(now + ttl),
     }
@@ -96,7 +101,26 @@ pub async fn mark_authenticated(
             Expr::value(prompt.filter(|p| !p.is_empty())),
         )
         .col_expr(Column::MaxAge, Expr::value(Option::<i64>::None))
+        .col_expr(Column::MfaUserId, Expr::value(Option::<String>::None))
+        .col_expr(Column::MfaBindingHash, Expr::value(Option::<String>::None))
         .filter(Column::Id.eq(pending.id.as_str()))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// The password was right and a second factor is due: remember for whom, bound to
+/// the browser by the hash of a cookie secret. False when the request ended.
+pub async fn await_second_factor(
+    db: &impl ConnectionTrait,
+    id: &str,
+    user_id: &str,
+    binding_hash: &str,
+) -> Result<bool, StoreError> {
+    let updated = Entity::update_many()
+        .col_expr(Column::MfaUserId, Expr::value(user_id))
+        .col_expr(Column::MfaBindingHash, Expr::value(binding_hash))
+        .filter(Column::Id.eq(id))
         .exec(db)
         .await?;
     Ok(updated.rows_affected == 1)

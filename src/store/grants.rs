@@ -15,6 +15,9 @@ pub struct NewGrant<'a> {
     pub session_id: Option<&'a str>,
     pub scope: &'a str,
     pub auth_time: i64,
+    /// How the user authenticated (RFC 8176 values) and the resulting level.
+    pub amr: &'a [String],
+    pub acr: Option<&'a str>,
 }
 
 pub async fn create(
@@ -30,6 +33,8 @@ pub async fn create(
         session_id: Set(new.session_id.map(str::to_string)),
         scope: Set(new.scope.to_string()),
         auth_time: Set(new.auth_time),
+        amr: Set(super::to_json_list(new.amr)),
+        acr: Set(new.acr.map(str::to_string)),
         created_at: Set(now),
         expires_at: Set(now + ttl),
         revoked_at: Set(None),
@@ -58,4 +63,21 @@ pub async fn revoke(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Revokes every live grant of a user (account disabled).
+pub async fn revoke_all_for_user(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<u64, StoreError> {
+    Ok(Entity::update_many()
+        .col_expr(Column::RevokedAt, Expr::value(now))
+        .col_expr(Column::RevokeReason, Expr::value(reason))
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
 }

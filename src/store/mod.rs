@@ -8,9 +8,11 @@ pub mod clients;
 pub mod consents;
 pub mod entities;
 pub mod grants;
+pub mod recovery_codes;
 pub mod refresh_tokens;
 pub mod sessions;
 pub mod signing_keys;
+pub mod throttles;
 pub mod users;
 
 use migrations::{Migrator, MigratorTrait};
@@ -46,10 +48,10 @@ pub(crate) fn conflict(err: DbErr, what: impl Into<String>) -> StoreError {
 }
 
 /// Lists are stored as JSON text so one column type serves both databases.
-pub(crate) fn to_json_list(items: &[String]) -> String {
+pub fn to_json_list(items: &[String]) -> String {
     serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
 }
 
-pub(crate) fn from_json_list(text: &str) -> Vec<String> {
+pub fn from_json_list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
 }

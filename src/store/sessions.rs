@@ -1,6 +1,9 @@
 //! Browser sessions. The browser holds a random secret; only its hash is stored.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 
 use super::entities::sessions::{self, Column, Entity};
 use super::{to_json_list, StoreError};
@@ -55,4 +58,51 @@ pub async fn is_active(db: &impl ConnectionTrait, id: &str, now: i64) -> Result<
         .one(db)
         .await?
         .is_some())
+}
+
+/// The user's live sessions, newest first.
+pub async fn list_active(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    now: i64,
+) -> Result<Vec<Session>, StoreError> {
+    Ok(Entity::find()
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::RevokedAt.is_null())
+        .filter(Column::ExpiresAt.gt(now))
+        .order_by_desc(Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// Ends one of the user's sessions (only the user's own: the id comes from a form).
+pub async fn end(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    id: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let updated = Entity::update_many()
+        .col_expr(Column::RevokedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// Ends every session of a user (account disabled).
+pub async fn end_all(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    now: i64,
+) -> Result<u64, StoreError> {
+    Ok(Entity::update_many()
+        .col_expr(Column::RevokedAt, Expr::value(now))
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
 }

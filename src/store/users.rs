@@ -1,6 +1,9 @@
 //! Users: people who sign in.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
+};
 
 use super::entities::users::{self, Column, Entity};
 use super::{conflict, StoreError};
@@ -36,6 +39,9 @@ pub async fn create(db: &impl ConnectionTrait, new: NewUser, now: i64) -> Result
         name: Set(new.name),
         password_hash: Set(new.password_hash),
         disabled: Set(false),
+        totp_secret: Set(None),
+        totp_last_step: Set(None),
+        mfa_policy: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -59,6 +65,101 @@ pub async fn find_by_username(
 
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<User>, StoreError> {
     Ok(Entity::find_by_id(id.to_string()).one(db).await?)
+}
+
+/// Stores a confirmed TOTP secret (sealed) and the step its confirmation used.
+pub async fn set_totp(
+    db: &impl ConnectionTrait,
+    id: &str,
+    sealed_secret: &str,
+    step: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    Entity::update_many()
+        .col_expr(Column::TotpSecret, Expr::value(sealed_secret))
+        .col_expr(Column::TotpLastStep, Expr::value(step))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Removes the second factor (the recovery codes go with it, see recovery_codes).
+pub async fn clear_totp(db: &impl ConnectionTrait, id: &str, now: i64) -> Result<(), StoreError> {
+    Entity::update_many()
+        .col_expr(Column::TotpSecret, Expr::value(Option::<String>::None))
+        .col_expr(Column::TotpLastStep, Expr::value(Option::<i64>::None))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Accepts a TOTP time step once (RFC 6238 §5.2): the guarded update lets one of
+/// any number of concurrent uses of the same code through, and none of an older one.
+pub async fn accept_totp_step(
+    db: &impl ConnectionTrait,
+    id: &str,
+    step: i64,
+) -> Result<bool, StoreError> {
+    let updated = Entity::update_many()
+        .col_expr(Column::TotpLastStep, Expr::value(step))
+        .filter(Column::Id.eq(id))
+        .filter(
+            Condition::any()
+                .add(Column::TotpLastStep.is_null())
+                .add(Column::TotpLastStep.lt(step)),
+        )
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+pub async fn set_mfa_policy(
+    db: &impl ConnectionTrait,
+    id: &str,
+    policy: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
+    Entity::update_many()
+        .col_expr(Column::MfaPolicy, Expr::value(policy.map(str::to_string)))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_disabled(
+    db: &impl ConnectionTrait,
+    id: &str,
+    disabled: bool,
+    now: i64,
+) -> Result<(), StoreError> {
+    Entity::update_many()
+        .col_expr(Column::Disabled, Expr::value(disabled))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_password_hash(
+    db: &impl ConnectionTrait,
+    id: &str,
+    hash: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    Entity::update_many()
+        .col_expr(Column::PasswordHash, Expr::value(hash))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -34,19 +34,22 @@ pub async fn submit(
             return Err(csrf_failed());
         }
         let pending = complete::pending(&state, &form.request_id).await?;
-        let client = complete::client_of(&state, &pending).await?;
+        // Consent is only ever asked for a client.
+        let Some(client) = complete::client_of(&state, &pending).await? else {
+            return Err(complete::expired());
+        };
         let session = session::current(&state, &headers).await?;
         let Some(session) =
             session.filter(|s| !complete::needs_login(&pending, Some(s), state.now()))
         else {
             // Signed out meanwhile: start over at the login step.
-            return complete::proceed(&state, &headers, &client, pending, None).await;
+            return complete::proceed(&state, &headers, Some(&client), pending, None).await;
         };
         let enabled = users::find(&state.db, &session.user_id)
             .await?
             .is_some_and(|u| !u.disabled);
         if !enabled {
-            return complete::proceed(&state, &headers, &client, pending, None).await;
+            return complete::proceed(&state, &headers, Some(&client), pending, None).await;
         }
         match form.decision.as_str() {
             "allow" => {

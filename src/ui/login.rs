@@ -1,19 +1,23 @@
-//! The password login page.
+//! The password login page: throttled per account and per IP, and the first step of
+//! a two-step sign-in when a second factor is due.
 
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
+use axum::{Extension, Form};
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::auth::session;
+use crate::auth::{mfa, session, throttle};
 use crate::error::{Error, Result};
 use crate::oidc::authorize::complete;
+use crate::store::audit::{self, Event};
 use crate::store::authorization_requests::{self, PendingRequest};
 use crate::store::users;
-use crate::ui::csrf;
 use crate::ui::pages::{render_page, LoginPage};
+use crate::ui::{csrf, mfa_step};
 
 #[derive(Deserialize)]
 pub struct ShowQuery {
@@ -46,7 +50,7 @@ async fn render(
     let client = complete::client_of(state, pending).await?;
     let (csrf, cookie) = csrf::ensure(headers, state.config.secure_cookies());
     let page = LoginPage {
-        client_name: client.name,
+        client_name: complete::audience_name(client.as_ref()),
         request_id: pending.id.clone(),
         csrf,
         username,
@@ -67,16 +71,46 @@ pub struct LoginForm {
     password: String,
 }
 
+/// The client's address, for per-IP throttling and the audit log.
+pub fn client_ip(connect: Option<Extension<ConnectInfo<SocketAddr>>>) -> String {
+    connect
+        .map(|Extension(ConnectInfo(addr))| addr.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// 429 with Retry-After: too many failures for this account or address.
+pub fn locked_page(retry_after: i64) -> Response {
+    let mut response = Error::page(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many attempts",
+        "Too many failed attempts. Wait a little, then try again.",
+    )
+    .into_response();
+    if let Ok(value) = HeaderValue::from_str(&retry_after.max(1).to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
 pub async fn submit(
     State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response> {
+    let ip = client_ip(connect);
     async {
         if !csrf::verify(&headers, &form.csrf, state.config.secure_cookies()) {
             return Err(csrf_failed());
         }
         let pending = complete::pending(&state, &form.request_id).await?;
+        let now = state.now();
+        // Unknown usernames are throttled like known ones: the same answers for both.
+        let account = throttle::account_key(&form.username);
+        let keys = [account.clone(), throttle::ip_key(&ip)];
+        if let Some(wait) = throttle::retry_after(&state.db, &keys, now).await? {
+            return Ok(locked_page(wait));
+        }
         let user = users::find_by_username(&state.db, &form.username).await?;
         // An unknown user is checked against a dummy hash: same work, same answer.
         let password_ok = state
@@ -86,9 +120,23 @@ pub async fn submit(
                 user.as_ref().and_then(|u| u.password_hash.as_deref()),
             )
             .await?;
+        let client_id = pending.client_id.as_deref();
         let user = match user {
             Some(user) if password_ok && !user.disabled => user,
-            _ => {
+            other => {
+                let locked = throttle::record_failure(&state.db, &keys, now).await?;
+                let user_id = other.as_ref().map(|u| u.id.as_str());
+                let event = |kind| Event {
+                    kind,
+                    user_id,
+                    client_id,
+                    ip: Some(&ip),
+                    detail: None,
+                };
+                audit::record(&state.db, event("login_failed"), now).await?;
+                if locked {
+                    audit::record(&state.db, event("login_locked"), now).await?;
+                }
                 let message = "Incorrect username or password.".to_string();
                 return render(
                     &state,
@@ -101,21 +149,66 @@ pub async fn submit(
                 .await;
             }
         };
-        if !authorization_requests::mark_authenticated(&state.db, &pending).await? {
-            // Finished or purged while the password was checked.
-            return Err(complete::expired());
+        throttle::record_success(&state.db, &account).await?;
+        if mfa::second_factor_due(
+            &user,
+            &state.config.mfa_policy,
+            pending.acr_values.as_deref(),
+        ) {
+            return mfa_step::begin(&state, &pending, &user).await;
         }
-        let (_session, cookie) = session::start(&state, &user.id, &["pwd".to_string()]).await?;
-        let location = format!(
-            "/authorize/continue?request_id={}",
-            url::form_urlencoded::byte_serialize(pending.id.as_bytes()).collect::<String>()
-        );
-        let mut response = Redirect::to(&location).into_response();
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-        Ok(response)
+        audit::record(
+            &state.db,
+            Event {
+                kind: "login_ok",
+                user_id: Some(&user.id),
+                client_id,
+                ip: Some(&ip),
+                detail: Some("pwd"),
+            },
+            now,
+        )
+        .await?;
+        finish(&state, &pending, &user.id, &[mfa::AMR_PASSWORD]).await
     }
     .await
     .map_err(Error::on_page)
+}
+
+/// The person is authenticated: start the session and go back to the request.
+pub async fn finish(
+    state: &AppState,
+    pending: &PendingRequest,
+    user_id: &str,
+    amr: &[&str],
+) -> Result<Response> {
+    let cookie = start_session(state, pending, user_id, amr).await?;
+    let mut response = Redirect::to(&continue_url(pending)).into_response();
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// Starts the session for a completed sign-in; returns its cookie.
+pub async fn start_session(
+    state: &AppState,
+    pending: &PendingRequest,
+    user_id: &str,
+    amr: &[&str],
+) -> Result<HeaderValue> {
+    if !authorization_requests::mark_authenticated(&state.db, pending).await? {
+        // Finished or purged while the credentials were checked.
+        return Err(complete::expired());
+    }
+    let amr: Vec<String> = amr.iter().map(|m| m.to_string()).collect();
+    let (_session, cookie) = session::start(state, user_id, &amr).await?;
+    Ok(cookie)
+}
+
+pub fn continue_url(pending: &PendingRequest) -> String {
+    format!(
+        "/authorize/continue?request_id={}",
+        url::form_urlencoded::byte_serialize(pending.id.as_bytes()).collect::<String>()
+    )
 }
 
 pub fn csrf_failed() -> Error {

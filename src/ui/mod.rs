@@ -3,6 +3,7 @@
 pub mod consent;
 pub mod csrf;
 pub mod login;
+pub mod mfa_step;
 pub mod pages;
 pub mod static_files;
 

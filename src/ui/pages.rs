@@ -31,6 +31,54 @@ pub struct ConsentPage {
 }
 
 #[derive(Template)]
+#[template(path = "mfa.html")]
+pub struct MfaPage {
+    pub client_name: String,
+    pub request_id: String,
+    pub csrf: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "enroll.html")]
+pub struct EnrollPage {
+    /// Where the form posts: the login flow's or the account page's enrollment.
+    pub action: String,
+    pub request_id: String,
+    pub csrf: String,
+    pub qr_svg_base64: String,
+    pub secret_text: String,
+    /// The new secret sealed with the master key: kept by the browser until confirmed.
+    pub sealed_secret: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+pub struct RecoveryCodesPage {
+    pub codes: Vec<String>,
+    pub continue_to: String,
+}
+
+pub struct SessionLine {
+    pub id: String,
+    pub signed_in: String,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct AccountPage {
+    pub username: String,
+    pub csrf: String,
+    pub sessions: Vec<SessionLine>,
+    pub totp_enabled: bool,
+    pub recovery_remaining: u64,
+    pub notice: Option<String>,
+    pub password_error: Option<String>,
+}
+
+#[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
     pub title: String,

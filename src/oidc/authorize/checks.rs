@@ -209,7 +209,7 @@ pub fn validate(
     let prompt = check_prompt(params)?;
     let max_age = check_max_age(params)?;
     Ok(NewRequest {
-        client_id: client.client_id.clone(),
+        client_id: Some(client.client_id.clone()),
         redirect_uri: redirect_uri.to_string(),
         scope,
         state: params.get("state").map(str::to_string),
@@ -218,6 +218,7 @@ pub fn validate(
         prompt,
         max_age,
         login_hint: params.get("login_hint").map(str::to_string),
+        acr_values: params.get("acr_values").map(str::to_string),
     })
 }
 

@@ -1,10 +1,13 @@
-//! Finishing an authorization request: sign-in, consent, then the code.
+//! Finishing an authorization request: sign-in (with a second factor when due),
+//! consent, then the code. A request without a client is a sign-in to the account
+//! page and ends there instead.
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use sea_orm::TransactionTrait;
 
 use crate::app::AppState;
+use crate::auth::mfa;
 use crate::error::{Error, ErrorCode, ErrorRedirect, OAuthError, Result};
 use crate::oidc::scopes;
 use crate::store::authorization_codes::{self, NewCode};
@@ -12,7 +15,7 @@ use crate::store::authorization_requests::{self, PendingRequest};
 use crate::store::clients::{self, Client};
 use crate::store::grants::{self, NewGrant};
 use crate::store::sessions::Session;
-use crate::store::{consents, users};
+use crate::store::{consents, from_json_list, users};
 use crate::ui::csrf;
 use crate::ui::pages::{render_page, ConsentPage, ScopeLine};
 
@@ -41,16 +44,26 @@ pub fn expired() -> Error {
     )
 }
 
-pub async fn client_of(state: &AppState, pending: &PendingRequest) -> Result<Client> {
-    clients::find(&state.db, &pending.client_id)
-        .await?
-        .ok_or_else(|| {
-            Error::page(
-                StatusCode::BAD_REQUEST,
-                "Unknown application",
-                "The application is no longer registered with Gatehouse.",
-            )
-        })
+/// The client a request is for; None for an account-page sign-in.
+pub async fn client_of(state: &AppState, pending: &PendingRequest) -> Result<Option<Client>> {
+    let Some(client_id) = &pending.client_id else {
+        return Ok(None);
+    };
+    let client = clients::find(&state.db, client_id).await?.ok_or_else(|| {
+        Error::page(
+            StatusCode::BAD_REQUEST,
+            "Unknown application",
+            "The application is no longer registered with Gatehouse.",
+        )
+    })?;
+    Ok(Some(client))
+}
+
+/// What the pages call the party the person signs in to.
+pub fn audience_name(client: Option<&Client>) -> String {
+    client
+        .map(|c| c.name.clone())
+        .unwrap_or_else(|| "your Gatehouse account".into())
 }
 
 fn has_prompt(pending: &PendingRequest, value: &str) -> bool {
@@ -93,7 +106,7 @@ pub fn redirect_error(state: &AppState, pending: &PendingRequest, error: OAuthEr
 pub async fn proceed(
     state: &AppState,
     headers: &HeaderMap,
-    client: &Client,
+    client: Option<&Client>,
     pending: PendingRequest,
     session: Option<Session>,
 ) -> Result<Response> {
@@ -105,7 +118,15 @@ pub async fn proceed(
         None => None,
     };
     let session = session.filter(|_| user.is_some());
-    if needs_login(&pending, session.as_ref(), now) {
+    // A session without the second factor this sign-in needs is a new login.
+    let factor_missing = match (&session, &user) {
+        (Some(s), Some(u)) => {
+            mfa::second_factor_due(u, &state.config.mfa_policy, pending.acr_values.as_deref())
+                && !mfa::has_second_factor(&from_json_list(&s.amr))
+        }
+        _ => false,
+    };
+    if needs_login(&pending, session.as_ref(), now) || factor_missing {
         if has_prompt(&pending, "none") {
             let error = OAuthError::new(ErrorCode::LoginRequired, "the user must sign in");
             return fail(state, &pending, error).await;
@@ -118,6 +139,11 @@ pub async fn proceed(
     }
     let (Some(session), Some(user)) = (session, user) else {
         return Err(Error::Internal(anyhow::anyhow!("session without user")));
+    };
+    let Some(client) = client else {
+        // An account-page sign-in ends at the account page.
+        authorization_requests::complete(&state.db, &pending.id).await?;
+        return Ok(Redirect::to("/account").into_response());
     };
     let remembered = consents::granted_scopes(&state.db, &user.id, &client.client_id)
         .await?
@@ -161,6 +187,7 @@ pub async fn issue_code(
     session: &Session,
 ) -> Result<Response> {
     let now = state.now();
+    let amr = from_json_list(&session.amr);
     let txn = state.db.begin().await?;
     if !authorization_requests::complete(&txn, &pending.id).await? {
         // Another tab or a double submit finished it first.
@@ -178,6 +205,8 @@ pub async fn issue_code(
             session_id: Some(&session.id),
             scope: &pending.scope,
             auth_time: session.auth_time,
+            amr: &amr,
+            acr: Some(mfa::acr_for(&amr)),
         },
         now,
         state.config.grant_ttl as i64,

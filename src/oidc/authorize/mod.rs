@@ -71,7 +71,7 @@ async fn start(state: &AppState, headers: &HeaderMap, params: &Params) -> Result
     )
     .await?;
     let session = session::current(state, headers).await?;
-    complete::proceed(state, headers, &client, pending, session).await
+    complete::proceed(state, headers, Some(&client), pending, session).await
 }
 
 #[derive(Deserialize)]
@@ -90,7 +90,7 @@ pub async fn resume(
         let pending = complete::pending(&state, &query.request_id).await?;
         let client = complete::client_of(&state, &pending).await?;
         let session = session::current(&state, &headers).await?;
-        complete::proceed(&state, &headers, &client, pending, session).await
+        complete::proceed(&state, &headers, client.as_ref(), pending, session).await
     }
     .await
     .map_err(Error::on_page)

@@ -24,6 +24,7 @@ pub fn for_grant(
     let now = state.now();
     let config = &state.config;
     let jti = new_jti(Some(&grant.id));
+    let amr = crate::store::from_json_list(&grant.amr);
     let access_token = jwt::sign(
         &keys,
         "ES256",
@@ -52,6 +53,8 @@ pub fn for_grant(
             nonce,
             auth_time: grant.auth_time,
             session_id: grant.session_id.as_deref(),
+            amr: &amr,
+            acr: grant.acr.as_deref(),
             access_token: &access_token,
             issued_at: now,
             ttl: config.id_token_ttl as i64,

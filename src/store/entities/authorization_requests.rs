@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     /// FK → clients.client_id (ON DELETE CASCADE).
-    pub client_id: String,
+    pub client_id: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub redirect_uri: String,
     #[sea_orm(column_type = "Text")]
@@ -20,6 +20,10 @@ pub struct Model {
     pub max_age: Option<i64>,
     #[sea_orm(column_type = "Text", nullable)]
     pub login_hint: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub acr_values: Option<String>,
+    pub mfa_user_id: Option<String>,
+    pub mfa_binding_hash: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
 }

@@ -14,6 +14,9 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub scope: String,
     pub auth_time: i64,
+    #[sea_orm(column_type = "Text")]
+    pub amr: String,
+    pub acr: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,

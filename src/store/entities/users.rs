@@ -15,6 +15,10 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub password_hash: Option<String>,
     pub disabled: bool,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub totp_secret: Option<String>,
+    pub totp_last_step: Option<i64>,
+    pub mfa_policy: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }

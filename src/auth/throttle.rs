@@ -1,0 +1,107 @@
+//! Brute-force protection for password and one-time-code attempts, per account and
+//! per client IP, with counters in the database (they hold across nodes).
+//!
+//! After a few failures each further one locks the key for an escalating delay
+//! (1 s, 2 s, 4 s … capped at 15 minutes); a quiet hour forgets the failures.
+
+use crate::store::throttles::{self, Throttle};
+use crate::store::StoreError;
+use sea_orm::ConnectionTrait;
+
+/// Failures allowed before delays start.
+const FREE_ATTEMPTS_ACCOUNT: i64 = 3;
+/// An IP is shared by many people (offices, NAT): it gets more room.
+const FREE_ATTEMPTS_IP: i64 = 20;
+const MAX_LOCK: i64 = 15 * 60;
+const WINDOW: i64 = 3600;
+
+pub fn account_key(username: &str) -> String {
+    format!("account:{}", username.trim().to_lowercase())
+}
+
+pub fn ip_key(ip: &str) -> String {
+    format!("ip:{ip}")
+}
+
+fn free_attempts(key: &str) -> i64 {
+    if key.starts_with("ip:") {
+        FREE_ATTEMPTS_IP
+    } else {
+        FREE_ATTEMPTS_ACCOUNT
+    }
+}
+
+/// The lock a failure count earns (pure): none within the free attempts, then
+/// doubling from one second up to `MAX_LOCK`.
+pub fn lock_seconds(failures: i64, free: i64) -> i64 {
+    if failures <= free {
+        return 0;
+    }
+    let exponent = (failures - free - 1).min(20) as u32;
+    (1i64 << exponent).min(MAX_LOCK)
+}
+
+/// Seconds until `keys` may try again, if any of them is locked.
+pub async fn retry_after(
+    db: &impl ConnectionTrait,
+    keys: &[String],
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
+    let mut wait = None;
+    for key in keys {
+        if let Some(Throttle {
+            locked_until: Some(until),
+            ..
+        }) = throttles::find(db, key).await?
+        {
+            if until > now {
+                wait = Some(wait.unwrap_or(0).max(until - now));
+            }
+        }
+    }
+    Ok(wait)
+}
+
+/// Records a failure for each key; returns true when one of them is now locked.
+pub async fn record_failure(
+    db: &impl ConnectionTrait,
+    keys: &[String],
+    now: i64,
+) -> Result<bool, StoreError> {
+    let mut locked = false;
+    for key in keys {
+        // A quiet hour since the last failure forgets the earlier ones.
+        if let Some(previous) = throttles::find(db, key).await? {
+            if now - previous.updated_at > WINDOW {
+                throttles::clear(db, key).await?;
+            }
+        }
+        let row = throttles::record_failure(db, key, now).await?;
+        let seconds = lock_seconds(row.failures, free_attempts(key));
+        if seconds > 0 {
+            throttles::lock_until(db, key, now + seconds).await?;
+            locked = true;
+        }
+    }
+    Ok(locked)
+}
+
+/// A success clears the account's failures (the IP's stay: one good password
+/// must not reset a spray across many accounts).
+pub async fn record_success(db: &impl ConnectionTrait, account: &str) -> Result<(), StoreError> {
+    throttles::clear(db, account).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_escalate_after_the_free_attempts() {
+        assert_eq!(lock_seconds(3, 3), 0);
+        assert_eq!(lock_seconds(4, 3), 1);
+        assert_eq!(lock_seconds(5, 3), 2);
+        assert_eq!(lock_seconds(8, 3), 16);
+        assert_eq!(lock_seconds(40, 3), MAX_LOCK);
+    }
+}
