@@ -125,7 +125,7 @@ impl TestServer {
         };
         adjust(&mut config);
         config.validate().expect("test config");
-        let clock = Clock::system();
+        let clock = Clock::frozen();
         let state = AppState::start(config, clock.clone()).await.expect("start");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let serving = state.clone();
