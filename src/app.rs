@@ -94,6 +94,18 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/login/mfa/enroll", post(ui::mfa_step::enroll))
         .route("/consent", post(ui::consent::submit))
+        .route("/account", get(ui::account::show))
+        .route("/account/sessions/end", post(ui::account::end_session))
+        .route("/account/password", post(ui::account::change_password))
+        .route(
+            "/account/totp",
+            get(ui::account::totp_page).post(ui::account::totp_enroll),
+        )
+        .route("/account/totp/remove", post(ui::account::totp_remove))
+        .route(
+            "/account/recovery-codes",
+            post(ui::account::regenerate_codes),
+        )
         .route("/static/{file}", get(ui::static_files::handle))
         .fallback(ui::not_found)
         .layer(axum::middleware::from_fn(web::security_headers::add))

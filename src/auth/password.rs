@@ -28,6 +28,19 @@ pub fn verify_blocking(password: &str, phc: &str) -> bool {
     argon2().verify_password(password.as_bytes(), phc).is_ok()
 }
 
+/// NIST SP 800-63B §5.1.1.2: at least 8 characters; a generous upper bound keeps
+/// hashing cost predictable.
+pub fn check_policy(password: &str) -> Result<(), String> {
+    let len = password.chars().count();
+    if len < 8 {
+        return Err("The password must have at least 8 characters.".into());
+    }
+    if len > 1024 {
+        return Err("The password must have at most 1024 characters.".into());
+    }
+    Ok(())
+}
+
 /// Bounded, off-runtime password verification shared by every login.
 #[derive(Clone)]
 pub struct Passwords {

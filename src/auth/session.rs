@@ -38,3 +38,9 @@ pub async fn start(
     let cookie = cookies::build(cookie_name(secure), &secret, "Lax", secure, None);
     Ok((session, cookie))
 }
+
+/// A `Set-Cookie` that deletes the session cookie.
+pub fn clear_cookie(state: &AppState) -> HeaderValue {
+    let secure = state.config.secure_cookies();
+    cookies::build(cookie_name(secure), "", "Lax", secure, Some(0))
+}

@@ -1,5 +1,6 @@
 //! The command line: `serve`, `migrate`, and the operator commands.
 
+pub mod audit;
 pub mod client;
 pub mod keys;
 pub mod serve;
@@ -40,6 +41,9 @@ pub enum Command {
     /// Inspect signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Read the audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// How a command failed, which decides the exit code.
@@ -109,5 +113,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::User(cmd) => user::run(&config, cmd).await,
         Command::Client(cmd) => client::run(&config, cmd).await,
         Command::Keys(cmd) => keys::run(&config, cmd).await,
+        Command::Audit(cmd) => audit::run(&config, cmd).await,
     }
 }

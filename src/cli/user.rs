@@ -9,6 +9,8 @@ use super::{open_db, print_json, CliError};
 use crate::auth::password;
 use crate::config::Config;
 use crate::store::users::{self, NewUser};
+use crate::store::{audit, grants, recovery_codes, sessions};
+use sea_orm::TransactionTrait;
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -26,6 +28,50 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Set whether the user must use a second factor (overrides GATEHOUSE_MFA_POLICY).
+    SetMfa {
+        username: String,
+        #[arg(value_parser = ["optional", "required"])]
+        policy: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove the user's authenticator and recovery codes (a lost device).
+    ResetMfa {
+        username: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop the user from signing in and revoke everything issued to them.
+    Disable {
+        username: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Let a disabled user sign in again.
+    Enable {
+        username: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+async fn existing(
+    db: &sea_orm::DatabaseConnection,
+    username: &str,
+) -> Result<users::User, CliError> {
+    users::find_by_username(db, username)
+        .await?
+        .ok_or_else(|| CliError::Usage(format!("no user '{username}'")))
+}
+
+fn report(json: bool, user: &users::User, action: &str) -> Result<(), CliError> {
+    if json {
+        print_json(&json!({ "username": user.username, "id": user.id, "done": action }))
+    } else {
+        println!("{action}: {}", user.username);
+        Ok(())
+    }
 }
 
 /// NIST SP 800-63B §5.1.1.2: at least 8 characters; a generous upper bound.
@@ -130,5 +176,68 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
             }
             Ok(())
         }
+        UserCommand::SetMfa {
+            username,
+            policy,
+            json,
+        } => {
+            let db = open_db(config).await?;
+            let user = existing(&db, &username).await?;
+            let now = crate::clock::Clock::system().now();
+            users::set_mfa_policy(&db, &user.id, Some(&policy), now).await?;
+            report(json, &user, &format!("second factor {policy}"))
+        }
+        UserCommand::ResetMfa { username, json } => {
+            let db = open_db(config).await?;
+            let user = existing(&db, &username).await?;
+            let now = crate::clock::Clock::system().now();
+            let txn = db.begin().await?;
+            users::clear_totp(&txn, &user.id, now).await?;
+            recovery_codes::remove_all(&txn, &user.id).await?;
+            txn.commit().await?;
+            audit_cli(&db, "mfa_reset", &user, now).await?;
+            report(json, &user, "second factor removed")
+        }
+        UserCommand::Disable { username, json } => {
+            let db = open_db(config).await?;
+            let user = existing(&db, &username).await?;
+            let now = crate::clock::Clock::system().now();
+            // Disabled and everything issued revoked, or nothing: one transaction.
+            let txn = db.begin().await?;
+            users::set_disabled(&txn, &user.id, true, now).await?;
+            grants::revoke_all_for_user(&txn, &user.id, "user disabled", now).await?;
+            sessions::end_all(&txn, &user.id, now).await?;
+            txn.commit().await?;
+            audit_cli(&db, "user_disabled", &user, now).await?;
+            report(json, &user, "disabled")
+        }
+        UserCommand::Enable { username, json } => {
+            let db = open_db(config).await?;
+            let user = existing(&db, &username).await?;
+            let now = crate::clock::Clock::system().now();
+            users::set_disabled(&db, &user.id, false, now).await?;
+            audit_cli(&db, "user_enabled", &user, now).await?;
+            report(json, &user, "enabled")
+        }
     }
+}
+
+async fn audit_cli(
+    db: &sea_orm::DatabaseConnection,
+    kind: &str,
+    user: &users::User,
+    now: i64,
+) -> Result<(), CliError> {
+    audit::record(
+        db,
+        audit::Event {
+            kind,
+            user_id: Some(&user.id),
+            detail: Some("command line"),
+            ..Default::default()
+        },
+        now,
+    )
+    .await?;
+    Ok(())
 }

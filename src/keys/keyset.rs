@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use super::lifecycle::{self, Action, Policy};
 use super::master::MasterKey;
 use super::{generate, jwt};
+use crate::store::audit;
 use crate::store::signing_keys::{self, StoredKey, STATE_CURRENT, STATE_NEXT};
 
 pub struct SigningKey {
@@ -253,6 +254,21 @@ async fn apply(
         } => {
             if signing_keys::promote(db, &next_kid, current_kid.as_deref(), now).await? {
                 tracing::info!(kid = %next_kid, retired = ?current_kid, "signing key rotated");
+                let detail = format!(
+                    "{} now signs; {} retired",
+                    next_kid,
+                    current_kid.as_deref().unwrap_or("-")
+                );
+                audit::record(
+                    db,
+                    audit::Event {
+                        kind: "key_rotated",
+                        detail: Some(&detail),
+                        ..Default::default()
+                    },
+                    now,
+                )
+                .await?;
             }
         }
         Action::Remove { kid } => {

@@ -1,5 +1,6 @@
 //! The pages people see: login and consent, plus static assets.
 
+pub mod account;
 pub mod consent;
 pub mod csrf;
 pub mod login;
