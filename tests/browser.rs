@@ -1,0 +1,271 @@
+//! A real browser: headless Chromium (Debian's chromium and chromium-driver, driven
+//! over WebDriver) signs in with password and TOTP, consents, and lands back at the
+//! client. Screenshots of every page go to target/screenshots/ for review.
+
+mod common;
+
+use std::net::TcpListener as StdListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use fantoccini::{Client, ClientBuilder, Locator};
+use gatehouse::auth::totp;
+use gatehouse::store::clients::{self, Client as OAuthClient};
+use serde_json::json;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const TOTP_SECRET: &[u8; 20] = b"browser-test-secret!";
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start_driver() -> (Driver, String) {
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if reqwest::get(format!("{url}/status")).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (Driver(child), url)
+}
+
+async fn browser(driver: &str, profile: &std::path::Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }),
+    );
+    ClientBuilder::native()
+        .capabilities(caps)
+        .connect(driver)
+        .await
+        .expect("connect to chromedriver")
+}
+
+fn screenshot_dir() -> PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Saves the page at phone width and at desktop width.
+async fn shoot(client: &Client, name: &str) {
+    let dir = screenshot_dir();
+    for (label, width, height) in [("phone", 390, 844), ("desktop", 1280, 800)] {
+        client.set_window_size(width, height).await.unwrap();
+        let png = client.screenshot().await.unwrap();
+        std::fs::write(dir.join(format!("{name}-{label}.png")), png).unwrap();
+    }
+}
+
+/// A stand-in for the client application: records the query it is redirected with.
+async fn callback_server() -> (String, Arc<Mutex<Option<String>>>) {
+    let seen = Arc::new(Mutex::new(None));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/callback", listener.local_addr().unwrap());
+    let record = seen.clone();
+    let app = axum::Router::new().route(
+        "/callback",
+        axum::routing::get(move |axum::extract::RawQuery(q): axum::extract::RawQuery| {
+            let record = record.clone();
+            async move {
+                *record.lock().unwrap() = q;
+                axum::response::Html("<h1>Signed in to Acme Dashboard</h1>")
+            }
+        }),
+    );
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn password_totp_consent_redirect_in_chromium() {
+    if !std::path::Path::new(CHROMEDRIVER).exists() {
+        eprintln!("skipped: {CHROMEDRIVER} is not installed (.ci/run installs chromium-driver)");
+        return;
+    }
+    let server = TestServer::start().await;
+    let user_id = server
+        .add_user("alice", Some("alice@example.com"), Some("Alice Liddell"))
+        .await;
+    let sealed = server
+        .state
+        .keys
+        .master()
+        .seal(&format!("totp:{user_id}"), TOTP_SECRET);
+    gatehouse::store::users::set_totp(&server.state.db, &user_id, &sealed, 0, 0)
+        .await
+        .unwrap();
+    let (callback, seen) = callback_server().await;
+    clients::create(
+        &server.state.db,
+        &OAuthClient {
+            client_id: "acme".into(),
+            name: "Acme Dashboard".into(),
+            secret_hash: Some(gatehouse::secrets::hash_token(SECRET)),
+            redirect_uris: vec![callback.clone()],
+            post_logout_redirect_uris: vec![],
+            grant_types: vec!["authorization_code".into()],
+            allowed_scopes: vec![],
+            token_endpoint_auth_method: "client_secret_basic".into(),
+            id_token_signed_response_alg: "ES256".into(),
+            skip_consent: false,
+            created_at: 0,
+        },
+    )
+    .await
+    .unwrap();
+
+    let (_driver, driver_url) = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser(&driver_url, profile.path()).await;
+    let url =
+        authorize_url(&server, "acme", "").replace(&urlencode(REDIRECT), &urlencode(&callback));
+    c.goto(&url).await.unwrap();
+
+    // Password page: the client's name, fields for password managers.
+    let body = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("Acme Dashboard"), "{body}");
+    let username = c.find(Locator::Css("#username")).await.unwrap();
+    assert_eq!(
+        username.attr("autocomplete").await.unwrap().as_deref(),
+        Some("username")
+    );
+    let password = c.find(Locator::Css("#password")).await.unwrap();
+    assert_eq!(
+        password.attr("autocomplete").await.unwrap().as_deref(),
+        Some("current-password")
+    );
+    shoot(&c, "01-login").await;
+
+    // A wrong password first: the message sits by the fields.
+    username.send_keys("alice").await.unwrap();
+    password.send_keys("not the password").await.unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let error = c
+        .wait()
+        .for_element(Locator::Css("#login-error"))
+        .await
+        .unwrap();
+    assert!(error
+        .text()
+        .await
+        .unwrap()
+        .contains("Incorrect username or password"));
+    shoot(&c, "02-login-error").await;
+
+    c.find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // One-time-code page.
+    let code_field = c.wait().for_element(Locator::Css("#code")).await.unwrap();
+    assert_eq!(
+        code_field.attr("autocomplete").await.unwrap().as_deref(),
+        Some("one-time-code")
+    );
+    shoot(&c, "03-one-time-code").await;
+    code_field
+        .send_keys(&totp::code_at(TOTP_SECRET, server.clock.now()))
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // Consent page.
+    let allow = c
+        .wait()
+        .for_element(Locator::Css("button[value=allow]"))
+        .await
+        .unwrap();
+    let body = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("Acme Dashboard") && body.contains("alice"),
+        "{body}"
+    );
+    shoot(&c, "04-consent").await;
+    allow.click().await.unwrap();
+
+    // Back at the client with a code, the state and the issuer.
+    c.wait().for_element(Locator::Css("h1")).await.unwrap();
+    let query = seen
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("the client was called back");
+    let back = url::Url::parse(&format!("{callback}?{query}")).unwrap();
+    assert!(param(&back, "code").is_some());
+    assert_eq!(param(&back, "state").as_deref(), Some("st4te"));
+    assert_eq!(param(&back, "iss").as_deref(), Some(server.base.as_str()));
+    shoot(&c, "05-back-at-client").await;
+    c.close().await.unwrap();
+}
