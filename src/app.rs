@@ -87,6 +87,11 @@ pub fn router(state: AppState) -> Router {
             get(oidc::authorize::handle).post(oidc::authorize::handle),
         )
         .route("/authorize/continue", get(oidc::authorize::resume))
+        .route(
+            "/logout",
+            get(oidc::end_session::handle).post(oidc::end_session::handle),
+        )
+        .route("/logout/confirm", post(oidc::end_session::confirm))
         .route("/login", get(ui::login::show).post(ui::login::submit))
         .route(
             "/login/mfa",

@@ -84,6 +84,8 @@ pub struct ErrorRedirect {
     pub state: Option<String>,
     pub issuer: String,
     pub error: OAuthError,
+    /// response_mode=form_post: an auto-submitting form instead of a redirect.
+    pub form_post: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -209,16 +211,15 @@ impl IntoResponse for Error {
                 }
                 // RFC 9207: the issuer identifies who answered (mix-up defence).
                 pairs.push(("iss", &redirect.issuer));
-                crate::web::redirect::with_query(&redirect.redirect_uri, &pairs).unwrap_or_else(
-                    || {
+                crate::web::redirect::respond(&redirect.redirect_uri, &pairs, redirect.form_post)
+                    .unwrap_or_else(|| {
                         Error::page(
                             StatusCode::BAD_REQUEST,
                             "Invalid redirect URI",
                             "The application's redirect URI is not valid.",
                         )
                         .into_response()
-                    },
-                )
+                    })
             }
             Error::Bearer(error) => {
                 // RFC 6750 §3: the challenge names the error; the description is plain ASCII.

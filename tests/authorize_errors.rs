@@ -197,6 +197,7 @@ async fn client_without_the_code_grant_is_unauthorized() {
         post_logout_redirect_uris: vec![],
         grant_types: vec!["client_credentials".into()],
         allowed_scopes: vec![],
+        backchannel_logout_uri: None,
         token_endpoint_auth_method: "client_secret_basic".into(),
         id_token_signed_response_alg: "ES256".into(),
         skip_consent: true,

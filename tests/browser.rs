@@ -146,6 +146,7 @@ async fn password_totp_consent_redirect_in_chromium() {
             post_logout_redirect_uris: vec![],
             grant_types: vec!["authorization_code".into()],
             allowed_scopes: vec![],
+            backchannel_logout_uri: None,
             token_endpoint_auth_method: "client_secret_basic".into(),
             id_token_signed_response_alg: "ES256".into(),
             skip_consent: false,

@@ -20,6 +20,8 @@ impl MigrationTrait for Migration {
                     .col(text(Clients::GrantTypes))
                     // JSON array: scopes the client may ask for on its own behalf.
                     .col(text(Clients::AllowedScopes))
+                    // OIDC Back-Channel Logout 1.0 §2.2.
+                    .col(text_null(Clients::BackchannelLogoutUri))
                     .col(string(Clients::TokenEndpointAuthMethod))
                     .col(string(Clients::IdTokenSignedResponseAlg))
                     .col(boolean(Clients::SkipConsent))
@@ -46,6 +48,7 @@ pub enum Clients {
     PostLogoutRedirectUris,
     GrantTypes,
     AllowedScopes,
+    BackchannelLogoutUri,
     TokenEndpointAuthMethod,
     IdTokenSignedResponseAlg,
     SkipConsent,

@@ -24,6 +24,8 @@ impl MigrationTrait for Migration {
                     .col(big_integer_null(AuthorizationRequests::MaxAge))
                     .col(text_null(AuthorizationRequests::LoginHint))
                     .col(text_null(AuthorizationRequests::AcrValues))
+                    // query (default) or form_post.
+                    .col(string_null(AuthorizationRequests::ResponseMode))
                     // Password checked, second factor pending: for whom, bound to which
                     // browser (hash of a cookie secret).
                     .col(string_null(AuthorizationRequests::MfaUserId))
@@ -76,6 +78,7 @@ pub enum AuthorizationRequests {
     MaxAge,
     LoginHint,
     AcrValues,
+    ResponseMode,
     MfaUserId,
     MfaBindingHash,
     CreatedAt,

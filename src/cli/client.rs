@@ -43,6 +43,9 @@ pub enum ClientCommand {
         /// A scope the client may request for itself with client_credentials (repeatable).
         #[arg(long = "scope")]
         scopes: Vec<String>,
+        /// Where Gatehouse POSTs logout tokens when a session ends (Back-Channel Logout).
+        #[arg(long)]
+        backchannel_logout_uri: Option<String>,
         /// Algorithm of the client's ID tokens (id_token_signed_response_alg).
         #[arg(long, value_parser = ["ES256", "RS256"], default_value = "ES256")]
         id_token_alg: String,
@@ -110,9 +113,14 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
             grant_types,
             skip_consent,
             scopes,
+            backchannel_logout_uri,
             id_token_alg,
             json,
         } => {
+            if let Some(uri) = &backchannel_logout_uri {
+                // Back-Channel Logout §2.2: an absolute URI, https except on loopback.
+                redirect_uri::validate_registration(uri).map_err(CliError::Usage)?;
+            }
             if let Some(bad) = scopes
                 .iter()
                 .find(|s| s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()))
@@ -151,6 +159,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
                 post_logout_redirect_uris,
                 grant_types,
                 allowed_scopes: scopes,
+                backchannel_logout_uri,
                 token_endpoint_auth_method: if public {
                     "none"
                 } else {

@@ -23,6 +23,8 @@ pub struct NewRequest {
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
     pub acr_values: Option<String>,
+    /// None (query) or `form_post`.
+    pub response_mode: Option<String>,
 }
 
 pub async fn create(
@@ -43,6 +45,7 @@ pub async fn create(
         max_age: Set(request.max_age),
         login_hint: Set(request.login_hint),
         acr_values: Set(request.acr_values),
+        response_mode: Set(request.response_mode),
         mfa_user_id: Set(None),
         mfa_binding_hash: Set(None),
         created_at: Set(now),

@@ -17,6 +17,8 @@ pub struct Client {
     pub grant_types: Vec<String>,
     /// Scopes the client may request for itself (client_credentials).
     pub allowed_scopes: Vec<String>,
+    /// Where logout tokens are POSTed (Back-Channel Logout 1.0).
+    pub backchannel_logout_uri: Option<String>,
     pub token_endpoint_auth_method: String,
     pub id_token_signed_response_alg: String,
     pub skip_consent: bool,
@@ -53,6 +55,7 @@ impl From<clients::Model> for Client {
             post_logout_redirect_uris: from_json_list(&m.post_logout_redirect_uris),
             grant_types: from_json_list(&m.grant_types),
             allowed_scopes: from_json_list(&m.allowed_scopes),
+            backchannel_logout_uri: m.backchannel_logout_uri,
             token_endpoint_auth_method: m.token_endpoint_auth_method,
             id_token_signed_response_alg: m.id_token_signed_response_alg,
             skip_consent: m.skip_consent,
@@ -70,6 +73,7 @@ pub async fn create(db: &impl ConnectionTrait, client: &Client) -> Result<(), St
         post_logout_redirect_uris: Set(to_json_list(&client.post_logout_redirect_uris)),
         grant_types: Set(to_json_list(&client.grant_types)),
         allowed_scopes: Set(to_json_list(&client.allowed_scopes)),
+        backchannel_logout_uri: Set(client.backchannel_logout_uri.clone()),
         token_endpoint_auth_method: Set(client.token_endpoint_auth_method.clone()),
         id_token_signed_response_alg: Set(client.id_token_signed_response_alg.clone()),
         skip_consent: Set(client.skip_consent),

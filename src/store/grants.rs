@@ -81,3 +81,14 @@ pub async fn revoke_all_for_user(
         .await?
         .rows_affected)
 }
+
+/// Every grant issued in a browser session.
+pub async fn for_session(
+    db: &impl ConnectionTrait,
+    session_id: &str,
+) -> Result<Vec<Grant>, StoreError> {
+    Ok(Entity::find()
+        .filter(Column::SessionId.eq(session_id))
+        .all(db)
+        .await?)
+}

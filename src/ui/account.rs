@@ -50,6 +50,7 @@ async fn signed_in(
             max_age: None,
             login_hint: None,
             acr_values: None,
+            response_mode: None,
         },
         state.now(),
         state.config.authorization_request_ttl as i64,
@@ -150,7 +151,7 @@ pub async fn end_session(
             Ok(found) => found,
             Err(redirect) => return Ok(redirect),
         };
-        sessions::end(&state.db, &user.id, &form.session_id, state.now()).await?;
+        crate::oidc::logout::end_session(&state, &user.id, &form.session_id).await?;
         if form.session_id == current.id {
             let mut response = Redirect::to("/account").into_response();
             response

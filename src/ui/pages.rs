@@ -78,6 +78,31 @@ pub struct AccountPage {
     pub password_error: Option<String>,
 }
 
+/// RP-Initiated Logout: asked when the request does not prove which client sent it.
+#[derive(Template)]
+#[template(path = "logout.html")]
+pub struct LogoutPage {
+    pub username: String,
+    pub client_name: Option<String>,
+    pub csrf: String,
+    pub client_id: String,
+    pub post_logout_redirect_uri: String,
+    pub state: String,
+}
+
+#[derive(Template)]
+#[template(path = "logged_out.html")]
+pub struct LoggedOutPage {}
+
+/// OAuth 2.0 Form Post Response Mode: the response as an auto-submitting form.
+#[derive(Template)]
+#[template(path = "form_post.html")]
+pub struct FormPostPage {
+    pub action: String,
+    pub fields: Vec<(String, String)>,
+    pub script: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage {

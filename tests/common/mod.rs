@@ -194,6 +194,7 @@ impl TestServer {
             post_logout_redirect_uris: vec![],
             grant_types: grant_types.iter().map(|g| g.to_string()).collect(),
             allowed_scopes: vec!["orders:read".into()],
+            backchannel_logout_uri: None,
             token_endpoint_auth_method: if public {
                 "none"
             } else {

@@ -95,9 +95,10 @@ pub fn check_response_type(params: &Params) -> Check {
     }
 }
 
+/// query, or form_post (OAuth 2.0 Form Post Response Mode).
 pub fn check_response_mode(params: &Params) -> Check {
     match params.get("response_mode") {
-        None | Some("query") => Ok(()),
+        None | Some("query") | Some("form_post") => Ok(()),
         Some(other) => Err(invalid_request(format!(
             "response_mode '{other}' is not supported"
         ))),
@@ -219,6 +220,7 @@ pub fn validate(
         max_age,
         login_hint: params.get("login_hint").map(str::to_string),
         acr_values: params.get("acr_values").map(str::to_string),
+        response_mode: params.get("response_mode").map(str::to_string),
     })
 }
 
@@ -237,6 +239,7 @@ mod tests {
             post_logout_redirect_uris: vec![],
             grant_types: vec!["authorization_code".into()],
             allowed_scopes: vec![],
+            backchannel_logout_uri: None,
             token_endpoint_auth_method: "none".into(),
             id_token_signed_response_alg: "ES256".into(),
             skip_consent: false,

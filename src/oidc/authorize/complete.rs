@@ -99,7 +99,12 @@ pub fn redirect_error(state: &AppState, pending: &PendingRequest, error: OAuthEr
         state: pending.state.clone(),
         issuer: state.issuer().to_string(),
         error,
+        form_post: is_form_post(pending),
     }))
+}
+
+fn is_form_post(pending: &PendingRequest) -> bool {
+    pending.response_mode.as_deref() == Some("form_post")
 }
 
 /// Decides the next step: the login page, the consent page, or the code.
@@ -232,6 +237,6 @@ pub async fn issue_code(
         pairs.push(("state", s));
     }
     pairs.push(("iss", state.issuer()));
-    crate::web::redirect::with_query(&pending.redirect_uri, &pairs)
+    crate::web::redirect::respond(&pending.redirect_uri, &pairs, is_form_post(pending))
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("registered redirect URI does not parse")))
 }

@@ -11,7 +11,8 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::session;
-use crate::error::{Error, ErrorRedirect, Result};
+use crate::error::{Error, ErrorCode, ErrorRedirect, OAuthError, Result};
+use crate::oidc::id_token_hint;
 use crate::store::{authorization_requests, clients};
 use crate::web::params::Params;
 
@@ -55,14 +56,30 @@ async fn start(state: &AppState, headers: &HeaderMap, params: &Params) -> Result
         )
     })?;
     let redirect_uri = checks::check_redirect_uri(params, &client)?;
-    let request = checks::validate(params, &client, redirect_uri).map_err(|error| {
+    let to_client = |error| {
         Error::Redirect(Box::new(ErrorRedirect {
             redirect_uri: redirect_uri.to_string(),
             state: params.get("state").map(str::to_string),
             issuer: state.issuer().to_string(),
             error,
+            form_post: params.get("response_mode") == Some("form_post"),
         }))
-    })?;
+    };
+    let request = checks::validate(params, &client, redirect_uri).map_err(to_client)?;
+    let mut session = session::current(state, headers).await?;
+    if let Some(raw) = params.get("id_token_hint") {
+        // OIDC Core §3.1.2.1: a hint for another user than the signed-in one means
+        // that user must sign in (login_required under prompt=none).
+        let hint = id_token_hint::verify(state, raw).await.ok_or_else(|| {
+            to_client(OAuthError::new(
+                ErrorCode::InvalidRequest,
+                "id_token_hint is not an ID token of this issuer",
+            ))
+        })?;
+        if session.as_ref().is_some_and(|s| s.user_id != hint.subject) {
+            session = None;
+        }
+    }
     let pending = authorization_requests::create(
         &state.db,
         request,
@@ -70,7 +87,6 @@ async fn start(state: &AppState, headers: &HeaderMap, params: &Params) -> Result
         state.config.authorization_request_ttl as i64,
     )
     .await?;
-    let session = session::current(state, headers).await?;
     complete::proceed(state, headers, Some(&client), pending, session).await
 }
 

@@ -22,6 +22,7 @@ pub struct Model {
     pub login_hint: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub acr_values: Option<String>,
+    pub response_mode: Option<String>,
     pub mfa_user_id: Option<String>,
     pub mfa_binding_hash: Option<String>,
     pub created_at: i64,

@@ -20,6 +20,8 @@ pub struct Model {
     /// JSON array of scopes allowed with client_credentials.
     #[sea_orm(column_type = "Text")]
     pub allowed_scopes: String,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub backchannel_logout_uri: Option<String>,
     pub token_endpoint_auth_method: String,
     pub id_token_signed_response_alg: String,
     pub skip_consent: bool,
