@@ -186,28 +186,34 @@ impl TestServer {
         skip_consent: bool,
         grant_types: &[&str],
     ) {
-        let client = Client {
-            client_id: client_id.into(),
-            name: format!("{client_id} app"),
-            secret_hash: (!public).then(|| hash_token(SECRET)),
-            redirect_uris: vec![REDIRECT.into()],
-            post_logout_redirect_uris: vec![],
-            grant_types: grant_types.iter().map(|g| g.to_string()).collect(),
-            allowed_scopes: vec!["orders:read".into()],
-            backchannel_logout_uri: None,
-            token_endpoint_auth_method: if public {
-                "none"
-            } else {
-                "client_secret_basic"
-            }
-            .into(),
-            id_token_signed_response_alg: "ES256".into(),
-            skip_consent,
-            created_at: self.clock.now(),
-        };
+        let client = client(client_id, public, skip_consent, grant_types);
         clients::create(&self.state.db, &client)
             .await
             .expect("client");
+    }
+}
+
+/// A client registration for tests: confidential ones have `SECRET`, every one
+/// redirects to `REDIRECT`.
+pub fn client(client_id: &str, public: bool, skip_consent: bool, grant_types: &[&str]) -> Client {
+    Client {
+        client_id: client_id.into(),
+        name: format!("{client_id} app"),
+        secret_hash: (!public).then(|| hash_token(SECRET)),
+        redirect_uris: vec![REDIRECT.into()],
+        post_logout_redirect_uris: vec![],
+        grant_types: grant_types.iter().map(|g| g.to_string()).collect(),
+        allowed_scopes: vec!["orders:read".into()],
+        backchannel_logout_uri: None,
+        token_endpoint_auth_method: if public {
+            "none"
+        } else {
+            "client_secret_basic"
+        }
+        .into(),
+        id_token_signed_response_alg: "ES256".into(),
+        skip_consent,
+        created_at: 0,
     }
 }
 
