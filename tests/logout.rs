@@ -418,3 +418,63 @@ async fn discovery_lists_logout_and_form_post() {
         serde_json::json!(["query", "form_post"])
     );
 }
+
+#[tokio::test]
+async fn address_phone_and_the_claims_parameter() {
+    let server = TestServer::start().await;
+    let hash = gatehouse::auth::password::hash_blocking(PASSWORD).unwrap();
+    gatehouse::store::users::create(
+        &server.state.db,
+        gatehouse::store::users::NewUser {
+            username: "carol".into(),
+            email: Some("carol@example.com".into()),
+            name: Some("Carol".into()),
+            phone_number: Some("+1 555 0100".into()),
+            address: Some("1 Main St, Springfield".into()),
+            password_hash: Some(hash),
+        },
+        server.clock.now(),
+    )
+    .await
+    .unwrap();
+    server.add_client("app", false, true).await;
+    let browser = Browser::new(&server);
+    let claims = urlencode(r#"{"id_token":{"phone_number":{"essential":true},"email":null}}"#);
+    let url = authorize_url(&server, "app", &format!("&claims={claims}")).replace(
+        "scope=openid%20email%20profile",
+        "scope=phone%20openid%20address",
+    );
+    let back = browser.authorize(&url, "carol").await;
+    let (status, tokens) = exchange(&server, "app", &param(&back, "code").unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        tokens["scope"], "phone openid address",
+        "scope order is kept, not required"
+    );
+    let id = decode(tokens["id_token"].as_str().unwrap(), 1);
+    assert_eq!(
+        id["phone_number"], "+1 555 0100",
+        "asked for in the ID token"
+    );
+    assert!(id.get("email").is_none(), "not within the granted scopes");
+    assert!(id.get("address").is_none(), "not asked for in the ID token");
+    let (status, _, info) = userinfo(&server, tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(info["phone_number"], "+1 555 0100");
+    assert_eq!(info["address"]["formatted"], "1 Main St, Springfield");
+    assert!(info.get("email").is_none());
+
+    let doc: Value = reqwest::get(server.url("/.well-known/openid-configuration"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["claims_parameter_supported"], true);
+    for scope in ["address", "phone"] {
+        assert!(doc["scopes_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from(scope)));
+    }
+}

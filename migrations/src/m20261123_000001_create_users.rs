@@ -16,6 +16,10 @@ impl MigrationTrait for Migration {
                     .col(string_null(Users::Email))
                     .col(boolean(Users::EmailVerified).default(false))
                     .col(string_null(Users::Name))
+                    .col(string_null(Users::PhoneNumber))
+                    .col(boolean(Users::PhoneNumberVerified).default(false))
+                    // The postal address as one formatted text (OIDC Core §5.1.1).
+                    .col(text_null(Users::Address))
                     // PHC string; NULL = no local password.
                     .col(text_null(Users::PasswordHash))
                     .col(boolean(Users::Disabled).default(false))
@@ -47,6 +51,9 @@ pub enum Users {
     Email,
     EmailVerified,
     Name,
+    PhoneNumber,
+    PhoneNumberVerified,
+    Address,
     PasswordHash,
     Disabled,
     TotpSecret,

@@ -23,6 +23,8 @@ impl MigrationTrait for Migration {
                     // How the user authenticated (JSON array, RFC 8176) and the level.
                     .col(text(Grants::Amr).default("[]"))
                     .col(string_null(Grants::Acr))
+                    // The `claims` request parameter (OIDC Core §5.5), as JSON.
+                    .col(text_null(Grants::Claims))
                     .col(big_integer(Grants::CreatedAt))
                     .col(big_integer(Grants::ExpiresAt))
                     .col(big_integer_null(Grants::RevokedAt))
@@ -99,6 +101,7 @@ pub enum Grants {
     AuthTime,
     Amr,
     Acr,
+    Claims,
     CreatedAt,
     ExpiresAt,
     RevokedAt,

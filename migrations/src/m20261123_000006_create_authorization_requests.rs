@@ -26,6 +26,7 @@ impl MigrationTrait for Migration {
                     .col(text_null(AuthorizationRequests::AcrValues))
                     // query (default) or form_post.
                     .col(string_null(AuthorizationRequests::ResponseMode))
+                    .col(text_null(AuthorizationRequests::Claims))
                     // Password checked, second factor pending: for whom, bound to which
                     // browser (hash of a cookie secret).
                     .col(string_null(AuthorizationRequests::MfaUserId))
@@ -79,6 +80,7 @@ pub enum AuthorizationRequests {
     LoginHint,
     AcrValues,
     ResponseMode,
+    Claims,
     MfaUserId,
     MfaBindingHash,
     CreatedAt,

@@ -22,6 +22,12 @@ pub enum UserCommand {
         /// Full name (the `name` claim).
         #[arg(long)]
         name: Option<String>,
+        /// Phone number (the `phone_number` claim).
+        #[arg(long)]
+        phone: Option<String>,
+        /// Postal address as one line (the `address` claim's `formatted`).
+        #[arg(long)]
+        address: Option<String>,
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
@@ -139,6 +145,8 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
             username,
             email,
             name,
+            phone,
+            address,
             password_stdin,
             json,
         } => {
@@ -159,6 +167,8 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
                     username,
                     email,
                     name,
+                    phone_number: phone,
+                    address,
                     password_hash: Some(hash),
                 },
                 now,

@@ -3,6 +3,7 @@
 pub mod access_token;
 pub mod authorize;
 pub mod backchannel;
+pub mod claims_request;
 pub mod client_auth;
 pub mod discovery;
 pub mod end_session;

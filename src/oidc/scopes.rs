@@ -4,7 +4,14 @@ use serde_json::{Map, Value};
 
 use crate::store::users::User;
 
-pub const SUPPORTED: &[&str] = &["openid", "profile", "email", "offline_access"];
+pub const SUPPORTED: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "address",
+    "phone",
+    "offline_access",
+];
 
 /// Claims listed in discovery: the protocol claims plus those released by scopes.
 pub const CLAIMS_SUPPORTED: &[&str] = &[
@@ -24,6 +31,9 @@ pub const CLAIMS_SUPPORTED: &[&str] = &[
     "preferred_username",
     "email",
     "email_verified",
+    "address",
+    "phone_number",
+    "phone_number_verified",
 ];
 
 /// Keeps the scopes Gatehouse supports, in request order without repeats.
@@ -53,6 +63,8 @@ pub fn describe(scope: &str) -> &'static str {
         "openid" => "your account identifier",
         "profile" => "your name and username",
         "email" => "your email address",
+        "address" => "your postal address",
+        "phone" => "your phone number",
         "offline_access" => "keep access while you are signed out",
         _ => "",
     }
@@ -79,6 +91,23 @@ pub fn user_claims(user: &User, scope: &str) -> Map<String, Value> {
                     claims.insert("email_verified".into(), Value::Bool(user.email_verified));
                 }
             }
+            "address" => {
+                if let Some(address) = &user.address {
+                    claims.insert(
+                        "address".into(),
+                        serde_json::json!({ "formatted": address }),
+                    );
+                }
+            }
+            "phone" => {
+                if let Some(phone) = &user.phone_number {
+                    claims.insert("phone_number".into(), Value::String(phone.clone()));
+                    claims.insert(
+                        "phone_number_verified".into(),
+                        Value::Bool(user.phone_number_verified),
+                    );
+                }
+            }
             _ => {}
         }
     }
@@ -96,6 +125,9 @@ mod tests {
             email: Some("alice@example.com".into()),
             email_verified: false,
             name: Some("Alice Liddell".into()),
+            phone_number: Some("+1 555 0100".into()),
+            phone_number_verified: false,
+            address: Some("1 Rabbit Hole, Wonderland".into()),
             password_hash: None,
             disabled: false,
             totp_secret: None,
@@ -129,5 +161,9 @@ mod tests {
         assert_eq!(all["name"], "Alice Liddell");
         assert_eq!(all["email"], "alice@example.com");
         assert_eq!(all["email_verified"], false);
+        assert!(all.get("phone_number").is_none(), "no phone scope");
+        let more = user_claims(&user(), "phone address openid");
+        assert_eq!(more["phone_number"], "+1 555 0100");
+        assert_eq!(more["address"]["formatted"], "1 Rabbit Hole, Wonderland");
     }
 }

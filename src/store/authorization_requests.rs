@@ -25,6 +25,8 @@ pub struct NewRequest {
     pub acr_values: Option<String>,
     /// None (query) or `form_post`.
     pub response_mode: Option<String>,
+    /// The `claims` request parameter, normalized JSON.
+    pub claims: Option<String>,
 }
 
 pub async fn create(
@@ -46,6 +48,7 @@ pub async fn create(
         login_hint: Set(request.login_hint),
         acr_values: Set(request.acr_values),
         response_mode: Set(request.response_mode),
+        claims: Set(request.claims),
         mfa_user_id: Set(None),
         mfa_binding_hash: Set(None),
         created_at: Set(now),

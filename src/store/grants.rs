@@ -18,6 +18,8 @@ pub struct NewGrant<'a> {
     /// How the user authenticated (RFC 8176 values) and the resulting level.
     pub amr: &'a [String],
     pub acr: Option<&'a str>,
+    /// The `claims` request parameter, normalized JSON.
+    pub claims: Option<&'a str>,
 }
 
 pub async fn create(
@@ -35,6 +37,7 @@ pub async fn create(
         auth_time: Set(new.auth_time),
         amr: Set(super::to_json_list(new.amr)),
         acr: Set(new.acr.map(str::to_string)),
+        claims: Set(new.claims.map(str::to_string)),
         created_at: Set(now),
         expires_at: Set(now + ttl),
         revoked_at: Set(None),

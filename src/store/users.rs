@@ -14,6 +14,8 @@ pub struct NewUser {
     pub username: String,
     pub email: Option<String>,
     pub name: Option<String>,
+    pub phone_number: Option<String>,
+    pub address: Option<String>,
     pub password_hash: Option<String>,
 }
 
@@ -37,6 +39,9 @@ pub async fn create(db: &impl ConnectionTrait, new: NewUser, now: i64) -> Result
         email: Set(new.email),
         email_verified: Set(false),
         name: Set(new.name),
+        phone_number: Set(new.phone_number),
+        phone_number_verified: Set(false),
+        address: Set(new.address),
         password_hash: Set(new.password_hash),
         disabled: Set(false),
         totp_secret: Set(None),

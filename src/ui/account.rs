@@ -51,6 +51,7 @@ async fn signed_in(
             login_hint: None,
             acr_values: None,
             response_mode: None,
+            claims: None,
         },
         state.now(),
         state.config.authorization_request_ttl as i64,

@@ -163,6 +163,8 @@ impl TestServer {
                 username: username.into(),
                 email: email.map(str::to_string),
                 name: name.map(str::to_string),
+                phone_number: None,
+                address: None,
                 password_hash: Some(hash),
             },
             self.clock.now(),

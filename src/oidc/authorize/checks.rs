@@ -194,6 +194,14 @@ pub fn check_max_age(params: &Params) -> Result<Option<i64>, OAuthError> {
     }
 }
 
+/// OIDC Core §5.5: the claims parameter, when present, is well-formed JSON.
+pub fn check_claims(params: &Params) -> Result<Option<String>, OAuthError> {
+    params
+        .get("claims")
+        .map(|raw| crate::oidc::claims_request::parse(raw).map_err(invalid_request))
+        .transpose()
+}
+
 /// Runs the checks that report to the (now trusted) redirect URI, in order.
 pub fn validate(
     params: &Params,
@@ -209,6 +217,7 @@ pub fn validate(
     let code_challenge = check_pkce(params)?;
     let prompt = check_prompt(params)?;
     let max_age = check_max_age(params)?;
+    let claims = check_claims(params)?;
     Ok(NewRequest {
         client_id: Some(client.client_id.clone()),
         redirect_uri: redirect_uri.to_string(),
@@ -221,6 +230,7 @@ pub fn validate(
         login_hint: params.get("login_hint").map(str::to_string),
         acr_values: params.get("acr_values").map(str::to_string),
         response_mode: params.get("response_mode").map(str::to_string),
+        claims,
     })
 }
 
@@ -278,6 +288,7 @@ mod tests {
     fn each_check_reports_its_error() {
         assert_eq!(code_of("&scope=email"), ErrorCode::InvalidRequest); // repeated
         assert_eq!(code_of("&state=a%00b"), ErrorCode::InvalidRequest);
+        assert_eq!(code_of("&claims=%7Bnope"), ErrorCode::InvalidRequest);
         assert_eq!(code_of("&request=x"), ErrorCode::RequestNotSupported);
         assert_eq!(code_of("&request_uri=x"), ErrorCode::RequestUriNotSupported);
         assert_eq!(code_of("&prompt=bogus"), ErrorCode::InvalidRequest);

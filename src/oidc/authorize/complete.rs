@@ -212,6 +212,7 @@ pub async fn issue_code(
             auth_time: session.auth_time,
             amr: &amr,
             acr: Some(mfa::acr_for(&amr)),
+            claims: pending.claims.as_deref(),
         },
         now,
         state.config.grant_ttl as i64,

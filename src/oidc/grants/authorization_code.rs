@@ -109,6 +109,7 @@ pub async fn exchange(state: &AppState, client: &Client, params: &Params) -> Res
         found.nonce.as_deref(),
         refresh_token,
     )
+    .await
 }
 
 #[cfg(test)]

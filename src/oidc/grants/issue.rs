@@ -6,13 +6,15 @@ use crate::keys::jwt;
 use crate::oidc::access_token::new_jti;
 use crate::oidc::token::TokenResponse;
 use crate::oidc::tokens::{self, AccessTokenClaims, IdTokenClaims};
+use crate::oidc::{claims_request, scopes};
 use crate::store::clients::Client;
 use crate::store::grants::Grant;
+use crate::store::users;
 
 /// Tokens for a person's grant: an access token and an ID token (OIDC Core §3.1.3.3,
 /// §12.2: on refresh the ID token keeps sub, aud, auth_time, azp and sid, and has no
 /// nonce), plus the refresh token when one was issued.
-pub fn for_grant(
+pub async fn for_grant(
     state: &AppState,
     client: &Client,
     grant: &Grant,
@@ -42,23 +44,25 @@ pub fn for_grant(
         }),
     )?;
     // OIDC Registration §2: id_token_signed_response_alg, ES256 unless the client asked.
+    let mut id_claims = tokens::id_token(&IdTokenClaims {
+        issuer: &config.issuer,
+        subject: &grant.user_id,
+        client_id: &grant.client_id,
+        nonce,
+        auth_time: grant.auth_time,
+        session_id: grant.session_id.as_deref(),
+        amr: &amr,
+        acr: grant.acr.as_deref(),
+        access_token: &access_token,
+        issued_at: now,
+        ttl: config.id_token_ttl as i64,
+    });
+    add_requested_claims(state, grant, scope, &mut id_claims).await?;
     let id_token = jwt::sign(
         &keys,
         &client.id_token_signed_response_alg,
         "JWT",
-        tokens::id_token(&IdTokenClaims {
-            issuer: &config.issuer,
-            subject: &grant.user_id,
-            client_id: &grant.client_id,
-            nonce,
-            auth_time: grant.auth_time,
-            session_id: grant.session_id.as_deref(),
-            amr: &amr,
-            acr: grant.acr.as_deref(),
-            access_token: &access_token,
-            issued_at: now,
-            ttl: config.id_token_ttl as i64,
-        }),
+        id_claims,
     )?;
     Ok(TokenResponse {
         access_token,
@@ -68,6 +72,30 @@ pub fn for_grant(
         refresh_token,
         scope: Some(scope.to_string()),
     })
+}
+
+/// OIDC Core §5.5: user claims the `claims` parameter asked for in the ID token,
+/// released only within the granted scopes; protocol claims are never replaced.
+async fn add_requested_claims(
+    state: &AppState,
+    grant: &Grant,
+    scope: &str,
+    id_claims: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    let requested = claims_request::requested(grant.claims.as_deref(), "id_token");
+    if requested.is_empty() {
+        return Ok(());
+    }
+    let Some(user) = users::find(&state.db, &grant.user_id).await? else {
+        return Ok(());
+    };
+    let available = scopes::user_claims(&user, scope);
+    for name in requested {
+        if let (false, Some(value)) = (id_claims.contains_key(&name), available.get(&name)) {
+            id_claims.insert(name, value.clone());
+        }
+    }
+    Ok(())
 }
 
 /// A client's own access token (client_credentials): sub is the client, no person,

@@ -95,6 +95,7 @@ pub async fn exchange(
         None,
         Some(rotation.successor),
     )
+    .await
 }
 
 /// A committed rotation (or its grace-window replay): what the response is built from.

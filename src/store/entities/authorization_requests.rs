@@ -23,6 +23,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub acr_values: Option<String>,
     pub response_mode: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub claims: Option<String>,
     pub mfa_user_id: Option<String>,
     pub mfa_binding_hash: Option<String>,
     pub created_at: i64,

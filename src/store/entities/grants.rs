@@ -17,6 +17,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub amr: String,
     pub acr: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub claims: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,

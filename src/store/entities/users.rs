@@ -11,6 +11,10 @@ pub struct Model {
     pub email: Option<String>,
     pub email_verified: bool,
     pub name: Option<String>,
+    pub phone_number: Option<String>,
+    pub phone_number_verified: bool,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub address: Option<String>,
     /// PHC string.
     #[sea_orm(column_type = "Text", nullable)]
     pub password_hash: Option<String>,
