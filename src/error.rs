@@ -26,6 +26,7 @@ pub enum ErrorCode {
     RequestNotSupported,
     RequestUriNotSupported,
     InvalidToken,
+    TemporarilyUnavailable,
 }
 
 impl ErrorCode {
@@ -45,6 +46,7 @@ impl ErrorCode {
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
 }
@@ -121,13 +123,42 @@ pub enum Error {
 
 impl From<sea_orm::DbErr> for Error {
     fn from(err: sea_orm::DbErr) -> Self {
+        if is_unavailable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            return Error::json(
+                ErrorCode::TemporarilyUnavailable,
+                "the service is temporarily unavailable; try again shortly",
+            );
+        }
         Error::Internal(err.into())
     }
 }
 
 impl From<crate::store::StoreError> for Error {
     fn from(err: crate::store::StoreError) -> Self {
-        Error::Internal(err.into())
+        match err {
+            crate::store::StoreError::Db(db) => db.into(),
+            other => Error::Internal(other.into()),
+        }
+    }
+}
+
+/// Whether a database error means the database cannot be reached (as opposed to a
+/// query it refused): the request may succeed later, so it is a 503, not a 500.
+pub fn is_unavailable(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::{DbErr, RuntimeErr};
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => matches!(
+            e.as_ref(),
+            Sqlx::Io(_)
+                | Sqlx::PoolTimedOut
+                | Sqlx::PoolClosed
+                | Sqlx::WorkerCrashed
+                | Sqlx::Tls(_)
+        ),
+        _ => false,
     }
 }
 
@@ -152,6 +183,11 @@ impl Error {
     pub fn on_page(self) -> Self {
         match self {
             Error::Internal(err) => Error::InternalPage(err),
+            Error::Json(e) if e.code == ErrorCode::TemporarilyUnavailable => Error::page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Temporarily unavailable",
+                "Gatehouse cannot serve this page right now. Please try again in a moment.",
+            ),
             Error::Json(e) | Error::Bearer(e) => {
                 Error::page(StatusCode::BAD_REQUEST, "Request refused", e.description)
             }
@@ -180,6 +216,7 @@ fn json_status(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::InvalidClient | ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
         ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     }
 }

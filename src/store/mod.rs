@@ -22,6 +22,10 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_string());
     options.sqlx_logging(false);
+    // Fail fast when the database is away (503 to the client), instead of queueing
+    // requests for the default 30 s; a returning database is picked up again.
+    options.acquire_timeout(std::time::Duration::from_secs(3));
+    options.connect_timeout(std::time::Duration::from_secs(3));
     Database::connect(options).await
 }
 
