@@ -1,6 +1,7 @@
 //! The command line: `serve`, `migrate`, and the operator commands.
 
 pub mod client;
+pub mod healthcheck;
 pub mod keys;
 pub mod serve;
 pub mod user;
@@ -40,6 +41,8 @@ pub enum Command {
     /// Inspect signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Ask the local server's /healthz (exit code 0 when healthy, 1 otherwise).
+    Healthcheck,
 }
 
 /// How a command failed, which decides the exit code.
@@ -98,8 +101,14 @@ pub fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let config = Config::load(cli.config.as_deref())?;
+    // A health check exits 0 or 1 only (Docker reserves 2), even on a bad configuration.
+    let config = match (Config::load(cli.config.as_deref()), &cli.command) {
+        (Err(err), Command::Healthcheck) => return Err(CliError::Usage(err.to_string())),
+        (config, _) => config?,
+    };
+    crate::observability::logging::init(config.log_format);
     match cli.command {
+        Command::Healthcheck => healthcheck::run(&config).await,
         Command::Serve => serve::run(config).await,
         Command::Migrate => {
             open_db(&config).await?;

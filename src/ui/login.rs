@@ -89,6 +89,7 @@ pub async fn submit(
         let user = match user {
             Some(user) if password_ok && !user.disabled => user,
             _ => {
+                crate::observability::metrics::login(false);
                 let message = "Incorrect username or password.".to_string();
                 return render(
                     &state,
@@ -106,6 +107,7 @@ pub async fn submit(
             return Err(complete::expired());
         }
         let (_session, cookie) = session::start(&state, &user.id, &["pwd".to_string()]).await?;
+        crate::observability::metrics::login(true);
         let location = format!(
             "/authorize/continue?request_id={}",
             url::form_urlencoded::byte_serialize(pending.id.as_bytes()).collect::<String>()
