@@ -14,6 +14,7 @@ use crate::auth::password::Passwords;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::Keys;
+use crate::observability::{health, metrics, request_id};
 use crate::{oidc, store, ui, web};
 
 #[derive(Clone)]
@@ -23,6 +24,8 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub clock: Clock,
     pub passwords: Passwords,
+    /// Renders /metrics; shared by every server in the process (one global recorder).
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
 
 impl AppState {
@@ -47,6 +50,7 @@ impl AppState {
             keys: Arc::new(keys),
             clock,
             passwords,
+            metrics: metrics::handle(),
         })
     }
 
@@ -112,8 +116,13 @@ pub fn router(state: AppState) -> Router {
             post(ui::account::regenerate_codes),
         )
         .route("/static/{file}", get(ui::static_files::handle))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::render))
         .fallback(ui::not_found)
         .layer(axum::middleware::from_fn(web::security_headers::add))
+        .layer(axum::middleware::from_fn(metrics::track))
+        .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(state)
 }
 

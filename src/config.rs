@@ -52,6 +52,8 @@ pub struct Config {
     pub key_retire_margin: u64,
     /// How often each node re-reads the keys and runs due transitions, seconds.
     pub key_reload_interval: u64,
+    /// Log lines as plain text or as JSON objects.
+    pub log_format: crate::observability::logging::LogFormat,
 }
 
 impl Default for Config {
@@ -76,6 +78,7 @@ impl Default for Config {
             key_prepublish_lead: 24 * 3600,
             key_retire_margin: 3600,
             key_reload_interval: 30,
+            log_format: Default::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod housekeeping;
 pub mod keys;
+pub mod observability;
 pub mod oidc;
 pub mod secrets;
 pub mod store;

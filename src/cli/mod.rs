@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod client;
+pub mod healthcheck;
 pub mod keys;
 pub mod serve;
 pub mod user;
@@ -44,6 +45,8 @@ pub enum Command {
     /// Read the audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Ask the local server's /healthz (exit code 0 when healthy, 1 otherwise).
+    Healthcheck,
 }
 
 /// How a command failed, which decides the exit code.
@@ -102,8 +105,14 @@ pub fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let config = Config::load(cli.config.as_deref())?;
+    // A health check exits 0 or 1 only (Docker reserves 2), even on a bad configuration.
+    let config = match (Config::load(cli.config.as_deref()), &cli.command) {
+        (Err(err), Command::Healthcheck) => return Err(CliError::Usage(err.to_string())),
+        (config, _) => config?,
+    };
+    crate::observability::logging::init(config.log_format);
     match cli.command {
+        Command::Healthcheck => healthcheck::run(&config).await,
         Command::Serve => serve::run(config).await,
         Command::Migrate => {
             open_db(&config).await?;

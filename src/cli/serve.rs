@@ -19,6 +19,8 @@ pub async fn run(config: Config) -> Result<(), CliError> {
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
+    // With port 0 the kernel picks one: log the port actually bound.
+    let addr = listener.local_addr().unwrap_or(addr);
     tracing::info!(%addr, issuer = %state.config.issuer, "gatehouse is listening");
     app::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");

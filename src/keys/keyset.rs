@@ -254,6 +254,7 @@ async fn apply(
         } => {
             if signing_keys::promote(db, &next_kid, current_kid.as_deref(), now).await? {
                 tracing::info!(kid = %next_kid, retired = ?current_kid, "signing key rotated");
+                crate::observability::metrics::key_rotated();
                 let detail = format!(
                     "{} now signs; {} retired",
                     next_kid,

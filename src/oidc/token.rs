@@ -61,5 +61,6 @@ pub async fn handle(
             ))
         }
     };
+    crate::observability::metrics::token_issued(params.get("grant_type").unwrap_or_default());
     Ok(no_store(Json(response).into_response()))
 }

@@ -124,6 +124,7 @@ pub async fn submit(
         let user = match user {
             Some(user) if password_ok && !user.disabled => user,
             other => {
+                crate::observability::metrics::login(false);
                 let locked = throttle::record_failure(&state.db, &keys, now).await?;
                 let user_id = other.as_ref().map(|u| u.id.as_str());
                 let event = |kind| Event {
@@ -157,6 +158,7 @@ pub async fn submit(
         ) {
             return mfa_step::begin(&state, &pending, &user).await;
         }
+        crate::observability::metrics::login(true);
         audit::record(
             &state.db,
             Event {

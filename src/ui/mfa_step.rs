@@ -285,6 +285,7 @@ pub async fn submit(
                     audit::record(&state.db, event("recovery_code_used", None), now).await?;
                 }
                 audit::record(&state.db, event("login_ok", Some("pwd otp")), now).await?;
+                crate::observability::metrics::login(true);
                 crate::ui::login::finish(
                     &state,
                     &pending,
@@ -296,6 +297,7 @@ pub async fn submit(
             None => {
                 let locked = throttle::record_failure(&state.db, &keys, now).await?;
                 audit::record(&state.db, event("mfa_failed", None), now).await?;
+                crate::observability::metrics::login(false);
                 if locked {
                     audit::record(&state.db, event("mfa_locked", None), now).await?;
                 }

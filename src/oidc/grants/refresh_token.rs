@@ -166,6 +166,7 @@ async fn refresh_once(
         }
     }
     grants::revoke(&state.db, &grant.id, "refresh token reuse", now).await?;
+    crate::observability::metrics::refresh_reuse_detected();
     audit::record(
         &state.db,
         Event {
