@@ -257,12 +257,16 @@ async fn password_totp_consent_redirect_in_chromium() {
     allow.click().await.unwrap();
 
     // Back at the client with a code, the state and the issuer.
-    c.wait().for_element(Locator::Css("h1")).await.unwrap();
-    let query = seen
-        .lock()
-        .unwrap()
-        .clone()
-        .expect("the client was called back");
+    // The click returns before the navigation ends: wait for the client's callback.
+    let mut query = None;
+    for _ in 0..100 {
+        query = seen.lock().unwrap().clone();
+        if query.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let query = query.expect("the client was called back");
     let back = url::Url::parse(&format!("{callback}?{query}")).unwrap();
     assert!(param(&back, "code").is_some());
     assert_eq!(param(&back, "state").as_deref(), Some("st4te"));
