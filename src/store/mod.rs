@@ -14,12 +14,22 @@ pub mod signing_keys;
 pub mod users;
 
 use migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
 
 /// Opens the database named by a SeaORM URL.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_string());
     options.sqlx_logging(false);
+    // SQLite's default rollback journal blocks readers during every write and syncs
+    // several times per commit. WAL lets readers run beside the one writer and makes a
+    // commit one append; NORMAL syncs at checkpoints (a power cut may lose the last
+    // commits, never corrupt the database).
+    options.map_sqlx_sqlite_opts(|sqlite| {
+        sqlite
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+    });
     Database::connect(options).await
 }
 
