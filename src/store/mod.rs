@@ -16,6 +16,7 @@ pub mod throttles;
 pub mod users;
 
 use migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
 
 /// Opens the database named by a SeaORM URL.
@@ -26,6 +27,15 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     // requests for the default 30 s; a returning database is picked up again.
     options.acquire_timeout(std::time::Duration::from_secs(3));
     options.connect_timeout(std::time::Duration::from_secs(3));
+    // SQLite's default rollback journal blocks readers during every write and syncs
+    // several times per commit. WAL lets readers run beside the one writer and makes a
+    // commit one append; NORMAL syncs at checkpoints (a power cut may lose the last
+    // commits, never corrupt the database).
+    options.map_sqlx_sqlite_opts(|sqlite| {
+        sqlite
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+    });
     Database::connect(options).await
 }
 
