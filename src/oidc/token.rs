@@ -2,18 +2,16 @@
 //! by grant_type to one module per grant.
 
 use axum::body::Bytes;
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use axum::Json;
 use serde::Serialize;
 
 use crate::app::AppState;
 use crate::error::{no_store, Error, ErrorCode, Result};
 use crate::oidc::{client_auth, form, grants};
+use crate::web::client_ip::ClientIp;
 
 /// RFC 6749 §5.1 / OIDC Core §3.1.3.3.
 #[derive(Debug, Serialize)]
@@ -31,11 +29,10 @@ pub struct TokenResponse {
 
 pub async fn handle(
     State(state): State<AppState>,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response> {
-    let ip = connect.map(|Extension(ConnectInfo(addr))| addr.ip().to_string());
     let params = form::parse(&headers, &body)?;
     let client = client_auth::authenticate(&state.db, &headers, &params).await?;
     let response = match params.get("grant_type") {
@@ -49,7 +46,7 @@ pub async fn handle(
             grants::authorization_code::exchange(&state, &client, &params).await?
         }
         Some("refresh_token") => {
-            grants::refresh_token::exchange(&state, &client, &params, ip.as_deref()).await?
+            grants::refresh_token::exchange(&state, &client, &params, Some(&ip)).await?
         }
         Some("client_credentials") => {
             grants::client_credentials::exchange(&state, &client, &params)?

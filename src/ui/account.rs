@@ -1,12 +1,10 @@
 //! The account page: sessions, password, two-step verification, recovery codes.
 //! Every form carries the CSRF token; every action needs the session.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
+use axum::Form;
 use serde::Deserialize;
 
 use crate::app::AppState;
@@ -18,9 +16,10 @@ use crate::store::recovery_codes;
 use crate::store::sessions::{self, Session};
 use crate::store::users::{self, User};
 use crate::ui::csrf;
-use crate::ui::login::{client_ip, csrf_failed, locked_page};
+use crate::ui::login::{csrf_failed, locked_page};
 use crate::ui::mfa_step::{confirm_enrollment, enroll_page};
 use crate::ui::pages::{render_page, AccountPage, RecoveryCodesPage, SessionLine};
+use crate::web::client_ip::ClientIp;
 use sea_orm::TransactionTrait;
 
 /// The signed-in user, or the sign-in that leads back here.
@@ -178,11 +177,10 @@ pub struct PasswordForm {
 
 pub async fn change_password(
     State(state): State<AppState>,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response> {
-    let ip = client_ip(connect);
     async {
         let (current, user) = match guarded(&state, &headers, &form.csrf).await? {
             Ok(found) => found,
@@ -253,11 +251,10 @@ pub struct EnrollForm {
 
 pub async fn totp_enroll(
     State(state): State<AppState>,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Form(form): Form<EnrollForm>,
 ) -> Result<Response> {
-    let ip = client_ip(connect);
     async {
         let (_, user) = match guarded(&state, &headers, &form.csrf).await? {
             Ok(found) => found,
@@ -305,11 +302,10 @@ pub struct CsrfForm {
 
 pub async fn totp_remove(
     State(state): State<AppState>,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response> {
-    let ip = client_ip(connect);
     async {
         let (_, user) = match guarded(&state, &headers, &form.csrf).await? {
             Ok(found) => found,
@@ -329,11 +325,10 @@ pub async fn totp_remove(
 
 pub async fn regenerate_codes(
     State(state): State<AppState>,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response> {
-    let ip = client_ip(connect);
     async {
         let (_, user) = match guarded(&state, &headers, &form.csrf).await? {
             Ok(found) => found,

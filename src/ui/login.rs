@@ -1,12 +1,10 @@
 //! The password login page: throttled per account and per IP, and the first step of
 //! a two-step sign-in when a second factor is due.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
+use axum::Form;
 use serde::Deserialize;
 
 use crate::app::AppState;
@@ -18,6 +16,7 @@ use crate::store::authorization_requests::{self, PendingRequest};
 use crate::store::users;
 use crate::ui::pages::{render_page, LoginPage};
 use crate::ui::{csrf, mfa_step};
+use crate::web::client_ip::ClientIp;
 
 #[derive(Deserialize)]
 pub struct ShowQuery {
@@ -71,13 +70,6 @@ pub struct LoginForm {
     password: String,
 }
 
-/// The client's address, for per-IP throttling and the audit log.
-pub fn client_ip(connect: Option<Extension<ConnectInfo<SocketAddr>>>) -> String {
-    connect
-        .map(|Extension(ConnectInfo(addr))| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
-}
-
 /// 429 with Retry-After: too many failures for this account or address.
 pub fn locked_page(retry_after: i64) -> Response {
     let mut response = Error::page(
@@ -94,11 +86,10 @@ pub fn locked_page(retry_after: i64) -> Response {
 
 pub async fn submit(
     State(state): State<AppState>,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response> {
-    let ip = client_ip(connect);
     async {
         if !csrf::verify(&headers, &form.csrf, state.config.secure_cookies()) {
             return Err(csrf_failed());

@@ -1,12 +1,10 @@
 //! The second step of a sign-in: a TOTP or recovery code, or, when a second factor
 //! is required and none is set up yet, enrolling one before any code is issued.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
+use axum::Form;
 use base64::Engine;
 use sea_orm::TransactionTrait;
 use serde::Deserialize;
@@ -21,8 +19,9 @@ use crate::store::authorization_requests::{self, PendingRequest};
 use crate::store::recovery_codes;
 use crate::store::users::{self, User};
 use crate::ui::csrf;
-use crate::ui::login::{client_ip, continue_url, csrf_failed, locked_page, start_session};
+use crate::ui::login::{continue_url, csrf_failed, locked_page, start_session};
 use crate::ui::pages::{render_page, EnrollPage, MfaPage, RecoveryCodesPage};
+use crate::web::client_ip::ClientIp;
 use crate::web::cookies;
 
 fn binding_cookie(secure: bool) -> &'static str {
@@ -254,11 +253,10 @@ pub struct CodeForm {
 
 pub async fn submit(
     State(state): State<AppState>,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Result<Response> {
-    let ip = client_ip(connect);
     async {
         if !csrf::verify(&headers, &form.csrf, state.config.secure_cookies()) {
             return Err(csrf_failed());
@@ -319,11 +317,10 @@ pub async fn submit(
 /// Enrollment forced by policy during sign-in.
 pub async fn enroll(
     State(state): State<AppState>,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Result<Response> {
-    let ip = client_ip(connect);
     async {
         if !csrf::verify(&headers, &form.csrf, state.config.secure_cookies()) {
             return Err(csrf_failed());

@@ -1,5 +1,6 @@
 //! HTTP plumbing shared by the endpoints: cookies, parameters, security headers.
 
+pub mod client_ip;
 pub mod cookies;
 pub mod params;
 pub mod redirect;
