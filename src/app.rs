@@ -15,6 +15,8 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::Keys;
 use crate::observability::{health, metrics, request_id};
+use crate::store::clients::ClientCache;
+use crate::store::WriteGate;
 use crate::{oidc, store, ui, web};
 
 #[derive(Clone)]
@@ -24,6 +26,8 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub clock: Clock,
     pub passwords: Passwords,
+    pub clients: Arc<ClientCache>,
+    pub writes: WriteGate,
     /// Renders /metrics; shared by every server in the process (one global recorder).
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
@@ -44,7 +48,10 @@ impl AppState {
         )?;
         let keys = Keys::start(&db, master, config.key_policy(), clock.now()).await?;
         let passwords = Passwords::new(config.password_hash_concurrency);
+        let clients = Arc::new(ClientCache::new(config.client_cache_ttl));
         Ok(AppState {
+            clients,
+            writes: WriteGate::for_database(&db),
             config: Arc::new(config),
             db,
             keys: Arc::new(keys),

@@ -52,6 +52,9 @@ pub struct Config {
     pub key_retire_margin: u64,
     /// How often each node re-reads the keys and runs due transitions, seconds.
     pub key_reload_interval: u64,
+    /// How long a node keeps a client registration it read for client
+    /// authentication, seconds (0: read it on every request).
+    pub client_cache_ttl: u64,
     /// Log lines as plain text or as JSON objects.
     pub log_format: crate::observability::logging::LogFormat,
 }
@@ -78,6 +81,7 @@ impl Default for Config {
             key_prepublish_lead: 24 * 3600,
             key_retire_margin: 3600,
             key_reload_interval: 30,
+            client_cache_ttl: 5,
             log_format: Default::default(),
         }
     }
@@ -200,6 +204,12 @@ impl Config {
             return Err(invalid(
                 "GATEHOUSE_KEY_RELOAD_INTERVAL",
                 "must be between 1 and 300 seconds",
+            ));
+        }
+        if self.client_cache_ttl > 300 {
+            return Err(invalid(
+                "GATEHOUSE_CLIENT_CACHE_TTL",
+                "must be between 0 and 300 seconds",
             ));
         }
         if self.password_hash_concurrency == 0 {

@@ -338,6 +338,11 @@ async fn invalid_configuration_is_one_line_and_exit_code_2() {
             "mysql://x",
             "GATEHOUSE_DATABASE_URL",
         ),
+        (
+            "GATEHOUSE_CLIENT_CACHE_TTL",
+            "301",
+            "GATEHOUSE_CLIENT_CACHE_TTL",
+        ),
     ];
     for (name, value, named) in cases {
         let out = Command::new(env!("CARGO_BIN_EXE_gatehouse"))

@@ -142,18 +142,23 @@ async fn sigkill_during_refresh_load_leaves_whole_families() {
             .all(&conn)
             .await
             .unwrap();
-        let unused = chain.iter().filter(|t| t.used_at.is_none()).count();
+        // A rotation is the successor's row (naming its parent): every family must
+        // be one unbroken chain from its first token to exactly one unused token.
+        let is_parent = |hash: &str| chain.iter().any(|t| t.parent_hash.as_deref() == Some(hash));
+        let unused = chain.iter().filter(|t| !is_parent(&t.token_hash)).count();
         assert_eq!(unused, 1, "exactly one live token per family");
-        for used in chain.iter().filter(|t| t.used_at.is_some()) {
-            let successor = used
-                .successor_hash
-                .as_deref()
-                .expect("a rotated token names its successor");
-            assert!(
-                chain.iter().any(|t| t.token_hash == successor),
-                "the successor was written with the rotation"
-            );
+        let roots: Vec<_> = chain.iter().filter(|t| t.parent_hash.is_none()).collect();
+        assert_eq!(roots.len(), 1, "one first token per family");
+        let mut length = 1;
+        let mut at = roots[0].token_hash.clone();
+        while let Some(next) = chain
+            .iter()
+            .find(|t| t.parent_hash.as_deref() == Some(at.as_str()))
+        {
+            length += 1;
+            at = next.token_hash.clone();
         }
+        assert_eq!(length, chain.len(), "no token outside the chain");
     }
     conn.close().await.ok();
 }

@@ -367,3 +367,46 @@ async fn an_old_token_is_reuse_once_its_successor_was_used_even_within_the_windo
     let (status, body) = refresh(&server, "app", &r1, None).await;
     assert_invalid_grant(status, &body);
 }
+
+/// Chains rotated before rotation became a single insert marked the parent row used
+/// and kept the sealed successor there; such a token must still get its successor
+/// within the grace window, and count as reuse after it.
+#[tokio::test]
+async fn a_token_rotated_the_earlier_way_still_replays_and_is_reuse_later() {
+    use gatehouse::secrets::{hash_token, random_token, seal_with_token};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+
+    let (server, browser) = setup().await;
+    let first = first_tokens(&server, &browser, "openid").await;
+    let r1 = first["refresh_token"].as_str().unwrap().to_string();
+    let db = &server.state.db;
+    let now = server.clock.now();
+    let parent = refresh_tokens::Entity::find_by_id(hash_token(&r1))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let successor = random_token();
+    let mut child = parent.clone().into_active_model();
+    child.token_hash = Set(hash_token(&successor));
+    child.parent_hash = Set(Some(parent.token_hash.clone()));
+    child.issued_at = Set(now);
+    child.sealed_by_parent = Set(None);
+    child.insert(db).await.unwrap();
+    let mut old = parent.into_active_model();
+    old.used_at = Set(Some(now));
+    old.successor_hash = Set(Some(hash_token(&successor)));
+    old.successor_sealed = Set(Some(seal_with_token(&r1, &successor)));
+    old.update(db).await.unwrap();
+
+    server.clock.advance(2);
+    let (status, replay) = refresh(&server, "app", &r1, None).await;
+    assert_eq!(status, 200, "{replay}");
+    assert_eq!(replay["refresh_token"], successor.as_str());
+
+    server.clock.advance(10);
+    let (status, body) = refresh(&server, "app", &r1, None).await;
+    assert_invalid_grant(status, &body);
+    let (status, body) = refresh(&server, "app", &successor, None).await;
+    assert_invalid_grant(status, &body);
+}

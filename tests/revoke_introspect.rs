@@ -322,3 +322,33 @@ async fn client_credentials_for_confidential_clients_allowed_it() {
     assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_scope");
 }
+
+/// Nodes keep a client they authenticated for GATEHOUSE_CLIENT_CACHE_TTL seconds: a
+/// client removed elsewhere (the CLI, another node) is refused once that has passed,
+/// and at once with the cache off.
+#[tokio::test]
+async fn a_removed_client_is_refused_within_the_client_cache_ttl() {
+    for ttl in [0, 1] {
+        let db = std::sync::Arc::new(TestDb::new().await);
+        let server = TestServer::start_with(db, |c| c.client_cache_ttl = ttl).await;
+        server
+            .add_client_with("machine", false, true, &["client_credentials"])
+            .await;
+        let form = [("grant_type", "client_credentials")];
+        let (status, body) = post(&server, "/token", Some(("machine", SECRET)), &form).await;
+        assert_eq!(status, 200, "{body}");
+
+        // Removed behind this node's back, as `gatehouse client remove` does.
+        assert!(
+            gatehouse::store::clients::remove(&server.state.db, "machine")
+                .await
+                .unwrap()
+        );
+        if ttl > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(ttl * 1000 + 100)).await;
+        }
+        let (status, body) = post(&server, "/token", Some(("machine", SECRET)), &form).await;
+        assert_eq!(status, 401, "ttl {ttl}: {body}");
+        assert_eq!(body["error"], "invalid_client");
+    }
+}

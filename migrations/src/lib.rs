@@ -12,6 +12,7 @@ mod m20261123_000009_create_refresh_tokens;
 mod m20261123_000010_create_audit_events;
 mod m20261123_000011_create_recovery_codes;
 mod m20261123_000012_create_throttles;
+mod m20261123_000013_rotate_refresh_tokens_by_insert;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000010_create_audit_events::Migration),
             Box::new(m20261123_000011_create_recovery_codes::Migration),
             Box::new(m20261123_000012_create_throttles::Migration),
+            Box::new(m20261123_000013_rotate_refresh_tokens_by_insert::Migration),
         ]
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use anyhow::{anyhow, bail, Context};
 use josekit::jwk::Jwk;
@@ -29,7 +29,16 @@ pub struct KeySet {
     pub signers: HashMap<String, SigningKey>,
     pub verifiers: HashMap<String, Box<dyn JwsVerifier>>,
     pub jwks: Value,
+    /// Tokens this keyset verified, by their exact text: resource servers present
+    /// the same access token many times, and a signature check costs far more than
+    /// the lookup. Successes only; every reload (rotation, `keys revoke`) starts an
+    /// empty cache. Claims (expiry) and grant liveness are still checked per use.
+    verified: Mutex<HashMap<String, Arc<jwt::Verified>>>,
 }
+
+/// Entries kept before the verified-token cache starts over (each is a token and
+/// its claims, about 2 KiB).
+const VERIFIED_CACHE_ENTRIES: usize = 2048;
 
 fn verifier(alg: &str, jwk: &Jwk) -> anyhow::Result<Box<dyn JwsVerifier>> {
     Ok(match alg {
@@ -91,7 +100,24 @@ impl KeySet {
             signers,
             verifiers,
             jwks: json!({ "keys": published }),
+            verified: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Verifies a token's signature, remembering the result for its next use.
+    pub fn verify(&self, token: &str) -> Option<Arc<jwt::Verified>> {
+        let mut cache = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(hit) = cache.get(token) {
+            return Some(hit.clone());
+        }
+        drop(cache);
+        let verified = Arc::new(jwt::verify(self, token)?);
+        cache = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= VERIFIED_CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(token.to_string(), verified.clone());
+        Some(verified)
     }
 
     /// The current key for `alg`, falling back to the ES256 default.
@@ -174,9 +200,9 @@ impl Keys {
         db: &DatabaseConnection,
         token: &str,
         now: i64,
-    ) -> Option<jwt::Verified> {
+    ) -> Option<Arc<jwt::Verified>> {
         let keyset = self.get();
-        if let Some(verified) = jwt::verify(&keyset, token) {
+        if let Some(verified) = keyset.verify(token) {
             return Some(verified);
         }
         let kid = jwt::kid_of(token)?;
@@ -198,7 +224,7 @@ impl Keys {
             tracing::warn!(error = %err, "key reload failed");
             return None;
         }
-        jwt::verify(&self.get(), token)
+        self.get().verify(token)
     }
 }
 

@@ -1,11 +1,15 @@
 //! Checking the access tokens Gatehouse issued: signature, type, issuer, expiry, and
 //! that the grant they belong to is still live.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::keys::jwt::Verified;
 use crate::store::grants;
+use crate::store::users::User;
 
 /// Prefix of the jti of tokens that belong to no grant (client_credentials).
 const NO_GRANT: &str = "cc";
@@ -22,6 +26,13 @@ pub fn grant_of_jti(jti: &str) -> Option<&str> {
     jti.split_once('.')
         .map(|(grant, _)| grant)
         .filter(|g| *g != NO_GRANT)
+}
+
+/// Whether a presented token has the shape of a JWS (RFC 7515 §7.1: three parts
+/// joined by dots). Refresh tokens are base64url without dots, so a JWT-shaped token
+/// needs no refresh-token look-up.
+pub fn is_jwt_shaped(token: &str) -> bool {
+    token.split('.').count() == 3
 }
 
 /// The claims rules of a verified token (pure).
@@ -46,13 +57,20 @@ pub fn check_claims(
 
 /// A live access token.
 pub struct LiveAccessToken {
-    pub claims: Map<String, Value>,
+    verified: Arc<Verified>,
     pub grant_id: Option<String>,
+    /// The person the grant belongs to (read with the grant); None for a client's
+    /// own token.
+    pub user: Option<User>,
 }
 
 impl LiveAccessToken {
+    pub fn claims(&self) -> &Map<String, Value> {
+        &self.verified.claims
+    }
+
     pub fn claim(&self, name: &str) -> &str {
-        self.claims
+        self.claims()
             .get(name)
             .and_then(Value::as_str)
             .unwrap_or_default()
@@ -79,18 +97,19 @@ pub async fn validate(state: &AppState, token: &str) -> Result<LiveAccessToken> 
         .and_then(Value::as_str)
         .unwrap_or_default();
     let grant_id = grant_of_jti(jti).map(str::to_string);
+    let mut user = None;
     if let Some(id) = &grant_id {
-        let now = state.now();
-        let live = grants::find(&state.db, id)
-            .await?
-            .is_some_and(|g| g.revoked_at.is_none() && g.expires_at > now);
-        if !live {
-            return Err(Error::bearer("the access token was revoked"));
-        }
+        // A grant whose user is gone is gone too (ON DELETE CASCADE).
+        user = Some(
+            grants::live_user(&state.db, id, state.now())
+                .await?
+                .ok_or_else(|| Error::bearer("the access token was revoked"))?,
+        );
     }
     Ok(LiveAccessToken {
-        claims: verified.claims,
+        verified,
         grant_id,
+        user,
     })
 }
 
@@ -105,6 +124,13 @@ mod tests {
         assert_eq!(grant_of_jti(&jti), Some("g-1"));
         assert_eq!(grant_of_jti(&new_jti(None)), None);
         assert_eq!(grant_of_jti("nodot"), None);
+    }
+
+    #[test]
+    fn jwt_shape() {
+        assert!(is_jwt_shaped("a.b.c"));
+        assert!(!is_jwt_shaped(&crate::secrets::random_token()));
+        assert!(!is_jwt_shaped("a.b"));
     }
 
     #[test]

@@ -4,8 +4,9 @@
 use axum::http::{header, HeaderMap};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use sea_orm::ConnectionTrait;
+use std::sync::Arc;
 
+use crate::app::AppState;
 use crate::error::{Error, ErrorCode};
 use crate::secrets::{constant_time_eq, hash_token};
 use crate::store::clients::{self, Client};
@@ -86,10 +87,10 @@ fn decode_basic(encoded: &str) -> Option<(String, String)> {
 
 /// Authenticates the client; every failure is `invalid_client` (401).
 pub async fn authenticate(
-    db: &impl ConnectionTrait,
+    state: &AppState,
     headers: &HeaderMap,
     params: &Params,
-) -> Result<Client, Error> {
+) -> Result<Arc<Client>, Error> {
     let presented = presented(headers, params)?;
     let fail = |description: &str| Error::InvalidClient {
         description: description.into(),
@@ -98,7 +99,9 @@ pub async fn authenticate(
     if !clients::is_valid_client_id(&presented.client_id) {
         return Err(fail("unknown client or wrong credentials"));
     }
-    let client = clients::find(db, &presented.client_id)
+    let client = state
+        .clients
+        .find(&state.db, &presented.client_id)
         .await?
         .ok_or_else(|| fail("unknown client or wrong credentials"))?;
     match (&client.secret_hash, &presented.secret) {

@@ -23,7 +23,7 @@ pub async fn verify(state: &AppState, hint: &str) -> Option<Hint> {
     {
         return None;
     }
-    let claims = verified.claims;
+    let claims = &verified.claims;
     if claims.get("iss").and_then(Value::as_str) != Some(state.issuer()) {
         return None;
     }

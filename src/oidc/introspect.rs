@@ -11,7 +11,7 @@ use crate::app::AppState;
 use crate::error::{no_store, Error, ErrorCode, Result};
 use crate::oidc::grants::refresh_token;
 use crate::oidc::{access_token, client_auth, form};
-use crate::store::{refresh_tokens, users};
+use crate::store::refresh_tokens;
 
 pub async fn handle(
     State(state): State<AppState>,
@@ -19,7 +19,7 @@ pub async fn handle(
     body: Bytes,
 ) -> Result<Response> {
     let params = form::parse(&headers, &body)?;
-    let client = client_auth::authenticate(&state.db, &headers, &params).await?;
+    let client = client_auth::authenticate(&state, &headers, &params).await?;
     // RFC 7662 §4: the caller must be authorized; a public client proves nothing.
     if client.is_public() {
         return Err(Error::InvalidClient {
@@ -30,9 +30,13 @@ pub async fn handle(
     let token = params
         .get("token")
         .ok_or_else(|| Error::json(ErrorCode::InvalidRequest, "token is required"))?;
-    let body = match refresh_info(&state, token, &client.client_id).await? {
-        Some(info) => info,
-        None => access_info(&state, token).await?,
+    let body = if access_token::is_jwt_shaped(token) {
+        access_info(&state, token).await?
+    } else {
+        match refresh_info(&state, token, &client.client_id).await? {
+            Some(info) => info,
+            None => inactive(),
+        }
     };
     Ok(no_store(Json(body).into_response()))
 }
@@ -43,12 +47,14 @@ fn inactive() -> Value {
 
 /// A refresh token is shown only to the client it was issued to.
 async fn refresh_info(state: &AppState, token: &str, client_id: &str) -> Result<Option<Value>> {
-    let Some(refresh) = refresh_tokens::find(&state.db, token).await? else {
+    let Some(link) = refresh_tokens::find_link(&state.db, token).await? else {
         return Ok(None);
     };
     let now = state.now();
-    let usable =
-        refresh.client_id == client_id && refresh.used_at.is_none() && refresh.expires_at > now;
+    let usable = link.token.client_id == client_id
+        && link.used_at().is_none()
+        && link.token.expires_at > now;
+    let refresh = link.token;
     if !usable {
         return Ok(Some(inactive()));
     }
@@ -77,13 +83,8 @@ async fn access_info(state: &AppState, token: &str) -> Result<Value> {
         Err(Error::Bearer(_)) => return Ok(inactive()),
         Err(other) => return Err(other),
     };
-    if live.grant_id.is_some() {
-        let enabled = users::find(&state.db, live.claim("sub"))
-            .await?
-            .is_some_and(|u| !u.disabled);
-        if !enabled {
-            return Ok(inactive());
-        }
+    if live.grant_id.is_some() && live.user.as_ref().is_none_or(|u| u.disabled) {
+        return Ok(inactive());
     }
     let mut body = json!({ "active": true, "token_type": "Bearer" });
     for claim in [
@@ -98,7 +99,7 @@ async fn access_info(state: &AppState, token: &str) -> Result<Value> {
         "auth_time",
         "sid",
     ] {
-        if let Some(value) = live.claims.get(claim) {
+        if let Some(value) = live.claims().get(claim) {
             body[claim] = value.clone();
         }
     }

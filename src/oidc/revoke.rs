@@ -17,7 +17,7 @@ pub async fn handle(
     body: Bytes,
 ) -> Result<Response> {
     let params = form::parse(&headers, &body)?;
-    let client = client_auth::authenticate(&state.db, &headers, &params).await?;
+    let client = client_auth::authenticate(&state, &headers, &params).await?;
     let token = params
         .get("token")
         .ok_or_else(|| Error::json(ErrorCode::InvalidRequest, "token is required"))?;
@@ -31,8 +31,11 @@ pub async fn handle(
 
 /// The grant of `token` if it is a refresh or access token issued to `client_id`.
 async fn grant_of(state: &AppState, token: &str, client_id: &str) -> Result<Option<String>> {
-    if let Some(refresh) = refresh_tokens::find(&state.db, token).await? {
-        return Ok((refresh.client_id == client_id).then_some(refresh.grant_id));
+    if !access_token::is_jwt_shaped(token) {
+        let refresh = refresh_tokens::find(&state.db, token).await?;
+        return Ok(refresh
+            .filter(|r| r.client_id == client_id)
+            .map(|r| r.grant_id));
     }
     match access_token::validate(state, token).await {
         Ok(live) if live.claim("client_id") == client_id => Ok(live.grant_id),

@@ -34,7 +34,7 @@ pub async fn handle(
     body: Bytes,
 ) -> Result<Response> {
     let params = form::parse(&headers, &body)?;
-    let client = client_auth::authenticate(&state.db, &headers, &params).await?;
+    let client = client_auth::authenticate(&state, &headers, &params).await?;
     let response = match params.get("grant_type") {
         None => {
             return Err(Error::json(

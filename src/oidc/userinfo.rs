@@ -9,7 +9,6 @@ use serde_json::Value;
 use crate::app::AppState;
 use crate::error::{no_store, Error, Result};
 use crate::oidc::{access_token, scopes};
-use crate::store::users;
 
 /// RFC 6750 §2.1: `Authorization: Bearer <token>`.
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -27,11 +26,12 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap) -> Result
     if live.grant_id.is_none() {
         return Err(Error::bearer("the access token does not represent a user"));
     }
-    let user = users::find(&state.db, live.claim("sub"))
-        .await?
+    let user = live
+        .user
+        .as_ref()
         .filter(|u| !u.disabled)
         .ok_or_else(|| Error::bearer("the user no longer exists"))?;
-    let body = scopes::user_claims(&user, live.claim("scope"));
+    let body = scopes::user_claims(user, live.claim("scope"));
     Ok(no_store(Json(Value::Object(body)).into_response()))
 }
 

@@ -1,5 +1,8 @@
 //! Clients: the applications registered to sign people in.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
 use serde::Serialize;
 
@@ -109,4 +112,56 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Client>, StoreError> 
 pub async fn remove(db: &impl ConnectionTrait, client_id: &str) -> Result<bool, StoreError> {
     let result = Entity::delete_by_id(client_id.to_string()).exec(db).await?;
     Ok(result.rows_affected > 0)
+}
+
+/// Clients as the token, introspection and revocation endpoints read them: every call
+/// authenticates one, and registrations change rarely. Each entry is kept for
+/// `GATEHOUSE_CLIENT_CACHE_TTL` seconds of real time, so a change made with the CLI
+/// or on another node reaches every node within that time; 0 turns the cache off.
+/// Unknown ids are never cached (they are looked up every time).
+pub struct ClientCache {
+    ttl: std::time::Duration,
+    entries: std::sync::Mutex<HashMap<String, (std::time::Instant, Arc<Client>)>>,
+}
+
+impl ClientCache {
+    pub fn new(ttl_seconds: u64) -> ClientCache {
+        ClientCache {
+            ttl: std::time::Duration::from_secs(ttl_seconds),
+            entries: Default::default(),
+        }
+    }
+
+    pub async fn find(
+        &self,
+        db: &impl ConnectionTrait,
+        client_id: &str,
+    ) -> Result<Option<Arc<Client>>, StoreError> {
+        if self.ttl.is_zero() {
+            return Ok(find(db, client_id).await?.map(Arc::new));
+        }
+        if let Some((read_at, client)) = self.lock().get(client_id) {
+            if read_at.elapsed() < self.ttl {
+                return Ok(Some(client.clone()));
+            }
+        }
+        let read_at = std::time::Instant::now();
+        let found = find(db, client_id).await?.map(Arc::new);
+        let mut entries = self.lock();
+        match &found {
+            Some(client) => {
+                entries.insert(client_id.to_string(), (read_at, client.clone()));
+            }
+            None => {
+                entries.remove(client_id);
+            }
+        }
+        Ok(found)
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, (std::time::Instant, Arc<Client>)>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }

@@ -1,10 +1,13 @@
 //! Grants (token families): one per successful authorization. Codes and tokens
 //! belong to a grant; revoking it ends them all.
 
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::entities::grants::{self, Column, Entity};
+use super::entities::{sessions, users};
+use super::sessions::Session;
+use super::users::User;
 use super::StoreError;
 
 pub use grants::Model as Grant;
@@ -49,6 +52,96 @@ pub async fn create(
 
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<Grant>, StoreError> {
     Ok(Entity::find_by_id(id.to_string()).one(db).await?)
+}
+
+/// A grant with what decides whether it may still be used: its user and its browser
+/// session, read in one statement (token and resource endpoints check all three on
+/// every call).
+pub struct GrantContext {
+    pub grant: Grant,
+    pub user: Option<User>,
+    pub session: Option<Session>,
+}
+
+impl GrantContext {
+    /// Not revoked and within its absolute lifetime.
+    pub fn grant_is_live(&self, now: i64) -> bool {
+        self.grant.revoked_at.is_none() && now < self.grant.expires_at
+    }
+
+    /// The user exists and may sign in.
+    pub fn user_is_enabled(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| !u.disabled)
+    }
+
+    /// The session the grant was issued in is neither ended nor expired.
+    pub fn session_is_live(&self, now: i64) -> bool {
+        self.session
+            .as_ref()
+            .is_some_and(|s| s.revoked_at.is_none() && now < s.expires_at)
+    }
+}
+
+/// The user of a grant that is live at `now` (not revoked, within its lifetime), in
+/// one statement; None when the grant is not live or has no such user.
+pub async fn live_user(
+    db: &impl ConnectionTrait,
+    id: &str,
+    now: i64,
+) -> Result<Option<User>, StoreError> {
+    Ok(users::Entity::find()
+        .inner_join(Entity)
+        .filter(Column::Id.eq(id))
+        .filter(Column::RevokedAt.is_null())
+        .filter(Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?)
+}
+
+/// The grant if it may mint tokens now, in one statement: live, its user enabled,
+/// and, when `session_required`, its browser session live. None says only that one
+/// of these fails; [`find_with_context`] tells which.
+pub async fn find_usable(
+    db: &impl ConnectionTrait,
+    id: &str,
+    now: i64,
+    session_required: bool,
+) -> Result<Option<Grant>, StoreError> {
+    let enabled_users = Query::select()
+        .column(users::Column::Id)
+        .from(users::Entity)
+        .and_where(users::Column::Disabled.eq(false))
+        .to_owned();
+    let mut select = Entity::find_by_id(id.to_string())
+        .filter(Column::RevokedAt.is_null())
+        .filter(Column::ExpiresAt.gt(now))
+        .filter(Column::UserId.in_subquery(enabled_users));
+    if session_required {
+        let live_sessions = Query::select()
+            .column(sessions::Column::Id)
+            .from(sessions::Entity)
+            .and_where(sessions::Column::RevokedAt.is_null())
+            .and_where(sessions::Column::ExpiresAt.gt(now))
+            .to_owned();
+        select = select.filter(Column::SessionId.in_subquery(live_sessions));
+    }
+    Ok(select.one(db).await?)
+}
+
+pub async fn find_with_context(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<GrantContext>, StoreError> {
+    Ok(Entity::find_by_id(id.to_string())
+        .find_also_related(users::Entity)
+        .find_also_related(sessions::Entity)
+        .one(db)
+        .await?
+        .map(|(grant, user, session)| GrantContext {
+            grant,
+            user,
+            session,
+        }))
 }
 
 /// Revokes a grant (idempotent: the first reason is kept).

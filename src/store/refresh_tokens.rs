@@ -1,7 +1,9 @@
 //! Refresh-token chains: rotation on every use, atomically, on both databases.
 
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    SqlErr,
+};
 
 use super::entities::refresh_tokens::{self, Column, Entity};
 use super::StoreError;
@@ -20,7 +22,7 @@ async fn insert(
     db: &impl ConnectionTrait,
     token: &str,
     new: &NewRefresh<'_>,
-    parent_hash: Option<String>,
+    parent: Option<(&str, &str)>,
     now: i64,
 ) -> Result<(), StoreError> {
     refresh_tokens::ActiveModel {
@@ -28,12 +30,13 @@ async fn insert(
         grant_id: Set(new.grant_id.to_string()),
         client_id: Set(new.client_id.to_string()),
         scope: Set(new.scope.to_string()),
-        parent_hash: Set(parent_hash),
+        parent_hash: Set(parent.map(|(hash, _)| hash.to_string())),
         issued_at: Set(now),
         expires_at: Set(new.expires_at),
         used_at: Set(None),
         successor_hash: Set(None),
         successor_sealed: Set(None),
+        sealed_by_parent: Set(parent.map(|(_, presented)| seal_with_token(presented, token))),
     }
     .insert(db)
     .await?;
@@ -58,9 +61,58 @@ pub async fn find(
     Ok(Entity::find_by_id(hash_token(token)).one(db).await?)
 }
 
-/// Rotates `presented` (whose row is `current`): marks it used and stores its
-/// successor, in the caller's transaction. The guarded update lets exactly one of
-/// any number of concurrent callers win; the others get `None`.
+/// A token and the successor it was rotated to, if it was.
+pub struct Link {
+    pub token: RefreshToken,
+    pub successor: Option<RefreshToken>,
+}
+
+impl Link {
+    /// When the token was rotated (None: it is unused).
+    pub fn used_at(&self) -> Option<i64> {
+        self.successor
+            .as_ref()
+            .map(|s| s.issued_at)
+            .or(self.token.used_at)
+    }
+
+    /// The successor in the clear, recoverable only with the token itself.
+    pub fn successor_token(&self, presented: &str) -> Option<String> {
+        let sealed = self
+            .successor
+            .as_ref()
+            .and_then(|s| s.sealed_by_parent.as_deref())
+            .or(self.token.successor_sealed.as_deref())?;
+        open_with_token(presented, sealed)
+    }
+}
+
+/// A token with its successor, in one statement (the row that is the token, and
+/// the row that names it as parent).
+pub async fn find_link(db: &impl ConnectionTrait, token: &str) -> Result<Option<Link>, StoreError> {
+    let hash = hash_token(token);
+    let rows = Entity::find()
+        .filter(
+            Condition::any()
+                .add(Column::TokenHash.eq(hash.as_str()))
+                .add(Column::ParentHash.eq(hash.as_str())),
+        )
+        .all(db)
+        .await?;
+    let (mut token, mut successor) = (None, None);
+    for row in rows {
+        if row.token_hash == hash {
+            token = Some(row);
+        } else {
+            successor = Some(row);
+        }
+    }
+    Ok(token.map(|token| Link { token, successor }))
+}
+
+/// Rotates `presented` (whose row is `current`) by inserting its successor: one
+/// statement, so it is atomic on its own. The unique index on parent_hash lets
+/// exactly one of any number of concurrent callers win; the others get `None`.
 pub async fn rotate(
     db: &impl ConnectionTrait,
     current: &RefreshToken,
@@ -69,33 +121,22 @@ pub async fn rotate(
     expires_at: i64,
 ) -> Result<Option<String>, StoreError> {
     let successor = random_token();
-    let updated = Entity::update_many()
-        .col_expr(Column::UsedAt, Expr::value(now))
-        .col_expr(Column::SuccessorHash, Expr::value(hash_token(&successor)))
-        .col_expr(
-            Column::SuccessorSealed,
-            Expr::value(seal_with_token(presented, &successor)),
-        )
-        .filter(Column::TokenHash.eq(current.token_hash.as_str()))
-        .filter(Column::UsedAt.is_null())
-        .exec(db)
-        .await?;
-    if updated.rows_affected != 1 {
-        return Ok(None);
-    }
     let new = NewRefresh {
         grant_id: &current.grant_id,
         client_id: &current.client_id,
         scope: &current.scope,
         expires_at,
     };
-    insert(db, &successor, &new, Some(current.token_hash.clone()), now).await?;
-    Ok(Some(successor))
-}
-
-/// The successor a rotated token was replaced with, recoverable only with the token.
-pub fn successor_of(rotated: &RefreshToken, presented: &str) -> Option<String> {
-    open_with_token(presented, rotated.successor_sealed.as_deref()?)
+    let parent = (current.token_hash.as_str(), presented);
+    match insert(db, &successor, &new, Some(parent), now).await {
+        Ok(()) => Ok(Some(successor)),
+        Err(StoreError::Db(err))
+            if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
+        {
+            Ok(None)
+        }
+        Err(err) => Err(err),
+    }
 }
 
 /// Drops tokens whose lifetime ended long ago (the grant records any revocation).

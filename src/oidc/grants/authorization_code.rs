@@ -6,10 +6,9 @@ use crate::oidc::pkce;
 use crate::oidc::token::TokenResponse;
 use crate::store::authorization_codes::{self, AuthorizationCode};
 use crate::store::clients::Client;
+use crate::store::grants;
 use crate::store::refresh_tokens::{self, NewRefresh};
-use crate::store::{grants, users};
 use crate::web::params::Params;
-use sea_orm::TransactionTrait;
 
 use super::issue;
 
@@ -71,18 +70,22 @@ pub async fn exchange(state: &AppState, client: &Client, params: &Params) -> Res
         return Err(invalid_grant("the code was already used"));
     }
     check_binding(&found, &client.client_id, redirect_uri, verifier, now)?;
-    let grant = grants::find(&state.db, &found.grant_id)
-        .await?
-        .filter(|g| g.revoked_at.is_none() && g.expires_at > now)
-        .ok_or_else(|| invalid_grant("the grant was revoked"))?;
-    users::find(&state.db, &grant.user_id)
-        .await?
-        .filter(|u| !u.disabled)
-        .ok_or_else(|| invalid_grant("the user can no longer sign in"))?;
+    let Some(grant) = grants::find_usable(&state.db, &found.grant_id, now, false).await? else {
+        let user_enabled = grants::find_with_context(&state.db, &found.grant_id)
+            .await?
+            .filter(|c| c.grant_is_live(now))
+            .ok_or_else(|| invalid_grant("the grant was revoked"))?
+            .user_is_enabled();
+        return Err(invalid_grant(if user_enabled {
+            "the grant can no longer be used"
+        } else {
+            "the user can no longer sign in"
+        }));
+    };
 
     // Consuming the code and starting the refresh chain happen together or not at all.
-    let txn = state.db.begin().await?;
-    if !authorization_codes::consume(&txn, &found.code_hash, now).await? {
+    let txn = state.writes.begin(&state.db).await?;
+    if !authorization_codes::consume(&*txn, &found.code_hash, now).await? {
         txn.rollback().await?;
         // Lost a race with a concurrent exchange of the same code: that is reuse too.
         grants::revoke(&state.db, &found.grant_id, "authorization code reuse", now).await?;
@@ -96,7 +99,7 @@ pub async fn exchange(state: &AppState, client: &Client, params: &Params) -> Res
             scope: &found.scope,
             expires_at,
         };
-        Some(refresh_tokens::issue(&txn, new, now).await?)
+        Some(refresh_tokens::issue(&*txn, new, now).await?)
     } else {
         None
     };

@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use sea_orm::TransactionTrait;
-
 use crate::app::AppState;
 use crate::error::{Error, ErrorCode, Result};
 use crate::oidc::scopes;
@@ -13,7 +11,6 @@ use crate::store::audit::{self, Event};
 use crate::store::clients::Client;
 use crate::store::grants::{self, Grant};
 use crate::store::refresh_tokens::{self, RefreshToken};
-use crate::store::{sessions, users};
 use crate::web::params::Params;
 
 use super::issue;
@@ -113,49 +110,50 @@ async fn refresh_once(
     ip: Option<&str>,
 ) -> Result<Rotation> {
     let now = state.now();
-    let current = refresh_tokens::find(&state.db, presented)
+    let link = refresh_tokens::find_link(&state.db, presented)
         .await?
         .ok_or_else(|| invalid_grant("the refresh token is invalid"))?;
+    let current = &link.token;
     // RFC 6749 §6: the token is bound to the client it was issued to.
     if current.client_id != client.client_id {
         return Err(invalid_grant(
             "the refresh token was issued to another client",
         ));
     }
-    let grant = live_grant(state, &current, now).await?;
+    let grant = live_grant(state, current, now).await?;
     let scope = narrowed_scope(&current.scope, params.get("scope"))?;
 
-    if current.used_at.is_none() {
-        if now >= current.expires_at {
+    let mut link = link;
+    if link.used_at().is_none() {
+        if now >= link.token.expires_at {
             return Err(invalid_grant("the refresh token has expired"));
         }
         let expires_at = (now + state.config.refresh_token_idle_ttl as i64).min(grant.expires_at);
-        let txn = state.db.begin().await?;
-        match refresh_tokens::rotate(&txn, &current, presented, now, expires_at).await? {
-            Some(successor) => {
-                txn.commit().await?;
-                return Ok(Rotation {
-                    grant,
-                    scope,
-                    successor,
-                });
-            }
-            None => txn.rollback().await?,
+        let turn = state.writes.turn().await;
+        let rotated =
+            refresh_tokens::rotate(&state.db, &link.token, presented, now, expires_at).await?;
+        drop(turn);
+        if let Some(successor) = rotated {
+            return Ok(Rotation {
+                grant,
+                scope,
+                successor,
+            });
         }
+        // Rotated by a concurrent request just now: read its successor.
+        link = refresh_tokens::find_link(&state.db, presented)
+            .await?
+            .ok_or_else(|| invalid_grant("the refresh token is invalid"))?;
     }
-    // Already rotated (before, or by a concurrent request just now): read its successor.
-    let rotated = refresh_tokens::find(&state.db, presented)
-        .await?
-        .ok_or_else(|| invalid_grant("the refresh token is invalid"))?;
-    let used_at = rotated.used_at.unwrap_or(now);
+    let used_at = link.used_at().unwrap_or(now);
     let grace = state.config.refresh_grace_period as i64;
     if classify_replay(used_at, now, grace) == Replay::Grace {
-        if let Some(successor) = refresh_tokens::successor_of(&rotated, presented) {
+        if let Some(successor) = link.successor_token(presented) {
             // Only while the successor is itself unused: once the chain moved on, an
             // old token coming back is reuse (RFC 9700 §4.14.2), grace or not.
-            let unused = refresh_tokens::find(&state.db, &successor)
+            let unused = refresh_tokens::find_link(&state.db, &successor)
                 .await?
-                .is_some_and(|t| t.used_at.is_none());
+                .is_some_and(|next| next.used_at().is_none());
             if unused {
                 return Ok(Rotation {
                     grant,
@@ -187,28 +185,26 @@ async fn refresh_once(
 /// lifetime, its user still enabled, and, without offline_access, its browser session
 /// still live (OIDC Core §11).
 pub async fn live_grant(state: &AppState, token: &RefreshToken, now: i64) -> Result<Grant> {
-    let grant = grants::find(&state.db, &token.grant_id)
+    let offline = token.scope.split(' ').any(|s| s == "offline_access");
+    if let Some(grant) = grants::find_usable(&state.db, &token.grant_id, now, !offline).await? {
+        return Ok(grant);
+    }
+    // Refused: read the parts to say why.
+    let context = grants::find_with_context(&state.db, &token.grant_id)
         .await?
-        .filter(|g| g.revoked_at.is_none())
+        .filter(|c| c.grant.revoked_at.is_none())
         .ok_or_else(|| invalid_grant("the grant was revoked"))?;
-    if now >= grant.expires_at {
+    if !context.grant_is_live(now) {
         return Err(invalid_grant("the grant has expired"));
     }
-    let offline = token.scope.split(' ').any(|s| s == "offline_access");
-    if !offline {
-        let session_live = match &grant.session_id {
-            Some(sid) => sessions::is_active(&state.db, sid, now).await?,
-            None => false,
-        };
-        if !session_live {
-            return Err(invalid_grant("the session this token belongs to has ended"));
-        }
+    if !context.user_is_enabled() {
+        return Err(invalid_grant("the user can no longer sign in"));
     }
-    users::find(&state.db, &grant.user_id)
-        .await?
-        .filter(|u| !u.disabled)
-        .ok_or_else(|| invalid_grant("the user can no longer sign in"))?;
-    Ok(grant)
+    if !offline && !context.session_is_live(now) {
+        return Err(invalid_grant("the session this token belongs to has ended"));
+    }
+    // Changed between the two reads: refuse all the same.
+    Err(invalid_grant("the grant can no longer be used"))
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 use sea_orm::entity::prelude::*;
 
-/// One link of a refresh-token chain. Only the token's hash is stored; the successor
-/// is kept sealed under a key derived from this token, so only a holder of this
-/// token can recover it (for the grace-window replay).
+/// One link of a refresh-token chain. Only the token's hash is stored. A token is
+/// rotated when a row names it as parent (unique: one successor per token); that
+/// successor is also stored sealed under a key derived from its parent, so only a
+/// holder of the parent can recover it (for the grace-window replay).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "refresh_tokens")]
 pub struct Model {
@@ -16,10 +17,15 @@ pub struct Model {
     pub parent_hash: Option<String>,
     pub issued_at: i64,
     pub expires_at: i64,
+    /// Set only on rows rotated before rotation became a single insert (the
+    /// successor row records the rotation now).
     pub used_at: Option<i64>,
     pub successor_hash: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub successor_sealed: Option<String>,
+    /// This token sealed under its parent token.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub sealed_by_parent: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

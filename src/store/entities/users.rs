@@ -28,6 +28,15 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(has_many = "super::grants::Entity")]
+    Grant,
+}
+
+impl Related<super::grants::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Grant.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -5,14 +5,20 @@
 //! cargo run --release --features bench --bin gatehouse-bench -- \
 //!     [--database-url postgres://…] [--duration SECS] [--concurrency N] [--scenarios a,b]
 //!
-//! Traffic goes to loopback only. The load generator shares the process and its
-//! CPUs with the server, so the figures are a floor for the server alone.
+//! Traffic goes to loopback only. The token and discovery scenarios are driven by a
+//! child process (this binary with `--load-spec`, see `load.rs`): a minimal HTTP/1.1
+//! client on one thread, so that the CPU time measured in this process is the
+//! server's. Password logins are driven from this process (they are argon2-bound).
+
+mod load;
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use clap::Parser;
 use gatehouse::app::{self, AppState};
 use gatehouse::auth::password;
@@ -76,12 +82,20 @@ struct Args {
     /// GATEHOUSE_PASSWORD_HASH_CONCURRENCY for the server (default: the server's).
     #[arg(long)]
     password_hash_concurrency: Option<usize>,
+    /// Internal: run as the load generator described by this file.
+    #[arg(long, hide = true)]
+    load_spec: Option<String>,
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let args = Args::parse();
-    if let Err(err) = run(args).await {
+    let result = match args.load_spec.clone() {
+        Some(spec) => load::main(&spec),
+        None => tokio::runtime::Runtime::new()
+            .map_err(anyhow::Error::from)
+            .and_then(|runtime| runtime.block_on(run(args))),
+    };
+    if let Err(err) = result {
         eprintln!("error: {err:#}");
         std::process::exit(1);
     }
@@ -132,8 +146,9 @@ async fn bench(args: &Args, selected: &[&str], db: &ScratchDb) -> anyhow::Result
         "  password hash concurrency: {}",
         settings.password_hash_concurrency
     );
-    println!("  the load generator runs in this same process and shares its CPUs and memory");
-    println!("  with the server; logging is off (no subscriber installed)");
+    println!("  load: a separate single-threaded client process on the same two cores, except");
+    println!("  logins (driven from this process); logging is off (no subscriber installed)");
+    println!("  server CPU: this process per request; load CPU: the client process per request");
     println!();
 
     // A first server creates the schema and the keys; the second starts on the now
@@ -165,9 +180,18 @@ async fn bench(args: &Args, selected: &[&str], db: &ScratchDb) -> anyhow::Result
     let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
     println!();
     println!(
-        "{:<20} {:>10} {:>9} {:>9} {:>9} {:>8} {:>9} {:>12}",
-        "scenario", "req/s", "p50 ms", "p99 ms", "requests", "errors", "RSS MiB", "CPU µs/req"
+        "{:<20} {:>10} {:>9} {:>9} {:>9} {:>8} {:>9} {:>11} {:>9}",
+        "scenario",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "requests",
+        "errors",
+        "RSS MiB",
+        "server CPU",
+        "load CPU"
     );
+    println!("{:>97}", "(µs per request)");
     let duration = Duration::from_secs(args.duration);
     let n = args.concurrency;
     let mut peak_before_login = None;
@@ -177,28 +201,21 @@ async fn bench(args: &Args, selected: &[&str], db: &ScratchDb) -> anyhow::Result
         }
         let report = match *scenario {
             "discovery" => {
-                get_scenario(
-                    &http,
-                    &server.url("/.well-known/openid-configuration"),
-                    n,
-                    duration,
-                )
-                .await
+                get_scenario(&server, "/.well-known/openid-configuration", n, duration).await
             }
-            "jwks" => get_scenario(&http, &server.url("/jwks"), n, duration).await,
-            "client_credentials" => client_credentials(&http, &server, n, duration).await,
-            "userinfo" => userinfo(&http, &server, &access_token, n, duration).await,
-            "introspection" => introspection(&http, &server, &access_token, n, duration).await,
-            "authorization_code" => code_exchange(&http, &server, &fixture, n, duration).await?,
-            "refresh" => refresh(&http, &server, &fixture, n, duration).await?,
+            "jwks" => get_scenario(&server, "/jwks", n, duration).await,
+            "client_credentials" => client_credentials(&server, n, duration).await,
+            "userinfo" => userinfo(&server, &access_token, n, duration).await,
+            "introspection" => introspection(&server, &access_token, n, duration).await,
+            "authorization_code" => code_exchange(&server, &fixture, n, duration).await?,
+            "refresh" => refresh(&server, &fixture, n, duration).await?,
             "login" => logins(&server, n, duration).await?,
             // Argon2 runs on a bounded blocking pool: while `n` workers flood the login
             // form, a few workers measure what everyone else sees.
             "discovery+login_flood" => {
-                let discovery = server.url("/.well-known/openid-configuration");
                 let (flood, probe) = tokio::join!(
                     logins(&server, n, duration),
-                    get_scenario(&http, &discovery, 4, duration)
+                    get_scenario(&server, "/.well-known/openid-configuration", 4, duration)
                 );
                 flood?.print("  (the login flood)");
                 probe
@@ -206,7 +223,7 @@ async fn bench(args: &Args, selected: &[&str], db: &ScratchDb) -> anyhow::Result
             "client_credentials+login_flood" => {
                 let (flood, probe) = tokio::join!(
                     logins(&server, n, duration),
-                    client_credentials(&http, &server, 4, duration)
+                    client_credentials(&server, 4, duration)
                 );
                 flood?.print("  (the login flood)");
                 probe
@@ -321,6 +338,8 @@ struct Settings {
 
 struct Server {
     base: String,
+    /// host:port, for the load generator.
+    addr: String,
     state: AppState,
     ready_after: Duration,
     shutdown: tokio::sync::oneshot::Sender<()>,
@@ -371,6 +390,7 @@ impl Server {
         let ready_after = started.elapsed();
         Ok(Server {
             base,
+            addr: addr.to_string(),
             state,
             ready_after,
             shutdown: tx,
@@ -566,8 +586,6 @@ enum Outcome {
     /// Done as expected; the latency of the measured request.
     Ok(Duration),
     Failed(String),
-    /// The scenario's pre-made inputs ran out: the worker stops.
-    Exhausted,
 }
 
 #[derive(Default)]
@@ -577,8 +595,10 @@ struct Report {
     first_error: Option<String>,
     exhausted: bool,
     elapsed: Duration,
-    /// CPU time of the whole process (server and load generator) during the scenario.
+    /// CPU time of this process (the server, and for logins their load too).
     cpu: Option<Duration>,
+    /// CPU time of the load generator's process, when it ran in one.
+    load_cpu: Option<Duration>,
 }
 
 impl Report {
@@ -596,12 +616,13 @@ impl Report {
         let rss = memory()
             .rss_kib
             .map_or("?".into(), |kib| format!("{:.1}", kib as f64 / 1024.0));
-        let cpu = match self.cpu {
+        let per_request = |cpu: Option<Duration>| match cpu {
             Some(cpu) if done > 0.0 => format!("{:.0}", cpu.as_secs_f64() * 1e6 / done),
-            _ => "?".into(),
+            Some(_) => "?".into(),
+            None => "-".into(),
         };
         println!(
-            "{:<20} {:>10.0} {:>9.2} {:>9.2} {:>9} {:>8} {:>9} {:>12}",
+            "{:<20} {:>10.0} {:>9.2} {:>9.2} {:>9} {:>8} {:>9} {:>11} {:>9}",
             name,
             rate,
             self.percentile_ms(50),
@@ -609,7 +630,8 @@ impl Report {
             self.latencies_us.len(),
             self.errors,
             rss,
-            cpu
+            per_request(self.cpu),
+            per_request(self.load_cpu)
         );
         if self.exhausted {
             println!(
@@ -652,10 +674,6 @@ where
                     Outcome::Failed(err) => {
                         report.errors += 1;
                         report.first_error.get_or_insert(err);
-                    }
-                    Outcome::Exhausted => {
-                        report.exhausted = true;
-                        break;
                     }
                 }
             }
@@ -721,81 +739,134 @@ async fn timed(
     ))
 }
 
-fn outcome<T>(result: Result<(Duration, T), String>) -> Outcome {
-    match result {
-        Ok((latency, _)) => Outcome::Ok(latency),
-        Err(err) => Outcome::Failed(err),
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Scenarios
 
-async fn get_scenario(http: &reqwest::Client, url: &str, n: usize, duration: Duration) -> Report {
-    let workers = vec![(http.clone(), url.to_string()); n];
-    drive(workers, duration, |(http, url)| async move {
-        let result = timed(http.get(&url), StatusCode::OK).await;
-        ((http, url), outcome(result))
-    })
-    .await
-}
-
-async fn client_credentials(
-    http: &reqwest::Client,
+/// Runs one scenario in the load generator's process and waits for its report. The
+/// CPU time of this process over that span is the server's.
+async fn external(
     server: &Server,
-    n: usize,
+    request: load::Request,
+    inputs: load::Inputs,
+    workers: usize,
+    expect: Option<&str>,
     duration: Duration,
 ) -> Report {
-    let workers = vec![(http.clone(), server.url("/token")); n];
-    drive(workers, duration, |(http, url)| async move {
-        let request = http.post(&url).basic_auth("svc", Some(SECRET)).form(&[
-            ("grant_type", "client_credentials"),
-            ("scope", "orders:read"),
-        ]);
-        let result = timed(request, StatusCode::OK).await;
-        ((http, url), outcome(result))
-    })
-    .await
+    match run_external(server, request, inputs, workers, expect, duration).await {
+        Ok(report) => report,
+        Err(err) => Report {
+            errors: 1,
+            first_error: Some(format!("the load generator failed: {err:#}")),
+            elapsed: duration,
+            ..Report::default()
+        },
+    }
 }
 
-async fn userinfo(
-    http: &reqwest::Client,
+async fn run_external(
     server: &Server,
-    token: &str,
-    n: usize,
+    request: load::Request,
+    inputs: load::Inputs,
+    workers: usize,
+    expect: Option<&str>,
     duration: Duration,
-) -> Report {
-    let workers = vec![(http.clone(), server.url("/userinfo"), token.to_string()); n];
-    drive(workers, duration, |(http, url, token)| async move {
-        let result = timed(http.get(&url).bearer_auth(&token), StatusCode::OK).await;
-        ((http, url, token), outcome(result))
+) -> anyhow::Result<Report> {
+    let spec = load::Spec {
+        addr: server.addr.clone(),
+        duration_ms: duration.as_millis() as u64,
+        workers,
+        request,
+        inputs,
+        expect: expect.map(str::to_string),
+    };
+    let path = std::env::temp_dir().join(format!(
+        "gatehouse-bench-load-{}.json",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::write(&path, serde_json::to_vec(&spec)?)?;
+    let cpu_before = cpu_time();
+    let output = tokio::process::Command::new(std::env::current_exe()?)
+        .arg("--load-spec")
+        .arg(&path)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await;
+    let cpu = cpu_time()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
+    let _ = std::fs::remove_file(&path);
+    let output = output.context("cannot start the load generator")?;
+    if !output.status.success() {
+        bail!(
+            "the load generator exited with {}: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let report: load::LoadReport = serde_json::from_slice(&output.stdout)?;
+    Ok(Report {
+        latencies_us: report.latencies_us,
+        errors: report.errors,
+        first_error: report.first_error,
+        exhausted: report.exhausted,
+        elapsed: Duration::from_secs_f64(report.elapsed_ms / 1000.0),
+        cpu,
+        load_cpu: report.cpu_ms.map(|ms| Duration::from_secs_f64(ms / 1000.0)),
     })
-    .await
 }
 
-async fn introspection(
-    http: &reqwest::Client,
-    server: &Server,
-    token: &str,
-    n: usize,
-    duration: Duration,
-) -> Report {
-    let workers = vec![(http.clone(), server.url("/introspect"), token.to_string()); n];
-    drive(workers, duration, |(http, url, token)| async move {
-        let request = http
-            .post(&url)
-            .basic_auth("web", Some(SECRET))
-            .form(&[("token", token.as_str())]);
-        let result = match timed(request, StatusCode::OK).await {
-            // An inactive answer would be fast and wrong: count it as an error.
-            Ok((_, body)) if !contains(&body.body, b"\"active\":true") => {
-                Err("the token was reported inactive".to_string())
-            }
-            other => other,
-        };
-        ((http, url, token), outcome(result))
-    })
-    .await
+fn get(path: &str) -> load::Request {
+    load::Request {
+        method: "GET".into(),
+        path: path.into(),
+        headers: vec![],
+        body: String::new(),
+    }
+}
+
+/// A form POST authenticated with client_secret_basic.
+fn form_post(path: &str, client_id: &str, body: String) -> load::Request {
+    let credentials = STANDARD.encode(format!("{client_id}:{SECRET}"));
+    load::Request {
+        method: "POST".into(),
+        path: path.into(),
+        headers: vec![
+            ("authorization".into(), format!("Basic {credentials}")),
+            (
+                "content-type".into(),
+                "application/x-www-form-urlencoded".into(),
+            ),
+        ],
+        body,
+    }
+}
+
+async fn get_scenario(server: &Server, path: &str, n: usize, duration: Duration) -> Report {
+    external(server, get(path), load::Inputs::Fixed, n, None, duration).await
+}
+
+async fn client_credentials(server: &Server, n: usize, duration: Duration) -> Report {
+    let request = form_post(
+        "/token",
+        "svc",
+        "grant_type=client_credentials&scope=orders%3Aread".into(),
+    );
+    external(server, request, load::Inputs::Fixed, n, None, duration).await
+}
+
+async fn userinfo(server: &Server, token: &str, n: usize, duration: Duration) -> Report {
+    let mut request = get("/userinfo");
+    request
+        .headers
+        .push(("authorization".into(), format!("Bearer {token}")));
+    external(server, request, load::Inputs::Fixed, n, None, duration).await
+}
+
+async fn introspection(server: &Server, token: &str, n: usize, duration: Duration) -> Report {
+    let request = form_post("/introspect", "web", format!("token={token}"));
+    // An inactive answer would be fast and wrong: it counts as an error.
+    let expect = Some("\"active\":true");
+    external(server, request, load::Inputs::Fixed, n, expect, duration).await
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -825,7 +896,6 @@ async fn exchange_code(
 }
 
 async fn code_exchange(
-    http: &reqwest::Client,
     server: &Server,
     fixture: &Fixture,
     n: usize,
@@ -835,63 +905,40 @@ async fn code_exchange(
     let codes = fixture
         .codes(server, count, duration.as_secs() as i64 + 60)
         .await?;
-    let codes = Arc::new(Mutex::new(codes));
-    let workers = vec![(http.clone(), server.url("/token"), codes); n];
-    Ok(drive(workers, duration, |(http, url, codes)| async move {
-        let code = match codes.lock() {
-            Ok(mut codes) => codes.pop(),
-            Err(_) => None,
-        };
-        let Some(code) = code else {
-            return ((http, url, codes), Outcome::Exhausted);
-        };
-        let request = http.post(&url).basic_auth("web", Some(SECRET)).form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-        ]);
-        let result = timed(request, StatusCode::OK).await;
-        ((http, url, codes), outcome(result))
-    })
+    let redirect: String = url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect();
+    let body = format!(
+        "grant_type=authorization_code&code={}&redirect_uri={redirect}&code_verifier={VERIFIER}",
+        load::ITEM
+    );
+    let request = form_post("/token", "web", body);
+    Ok(external(
+        server,
+        request,
+        load::Inputs::Drain(codes),
+        n,
+        None,
+        duration,
+    )
     .await)
 }
 
 async fn refresh(
-    http: &reqwest::Client,
     server: &Server,
     fixture: &Fixture,
     n: usize,
     duration: Duration,
 ) -> anyhow::Result<Report> {
     let chains = fixture.refresh_chains(server, n).await?;
-    let url = server.url("/token");
-    let workers = chains
-        .into_iter()
-        .map(|token| (http.clone(), url.clone(), token))
-        .collect();
-    Ok(drive(workers, duration, |(http, url, token)| async move {
-        let request = http.post(&url).basic_auth("web", Some(SECRET)).form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", token.as_str()),
-        ]);
-        match timed(request, StatusCode::OK).await {
-            Ok((latency, body)) => {
-                let next = serde_json::from_slice::<serde_json::Value>(&body.body)
-                    .ok()
-                    .and_then(|v| v["refresh_token"].as_str().map(str::to_string));
-                match next {
-                    Some(next) => ((http, url, next), Outcome::Ok(latency)),
-                    None => (
-                        (http, url, token),
-                        Outcome::Failed("no refresh_token in the response".into()),
-                    ),
-                }
-            }
-            // A broken chain cannot go on: every later request would fail too.
-            Err(err) => ((http, url, token), Outcome::Failed(err)),
-        }
-    })
+    let body = format!("grant_type=refresh_token&refresh_token={}", load::ITEM);
+    let request = form_post("/token", "web", body);
+    Ok(external(
+        server,
+        request,
+        load::Inputs::Chains(chains),
+        n,
+        None,
+        duration,
+    )
     .await)
 }
 
