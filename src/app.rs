@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::keys::Keys;
 use crate::observability::{health, metrics, request_id};
 use crate::store::clients::ClientCache;
-use crate::store::WriteGate;
+use crate::store::grants::GrantCache;
 use crate::{oidc, store, ui, web};
 
 #[derive(Clone)]
@@ -27,7 +27,7 @@ pub struct AppState {
     pub clock: Clock,
     pub passwords: Passwords,
     pub clients: Arc<ClientCache>,
-    pub writes: WriteGate,
+    pub grants: Arc<GrantCache>,
     /// Renders /metrics; shared by every server in the process (one global recorder).
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
@@ -51,7 +51,7 @@ impl AppState {
         let clients = Arc::new(ClientCache::new(config.client_cache_ttl));
         Ok(AppState {
             clients,
-            writes: WriteGate::for_database(&db),
+            grants: Arc::default(),
             config: Arc::new(config),
             db,
             keys: Arc::new(keys),

@@ -242,6 +242,8 @@ async fn revoking_a_key_removes_it_at_once_and_its_successor_signs() {
     let before = tokens(&server, &browser, "app").await;
     let access = before["access_token"].as_str().unwrap();
     let kid = header(access)["kid"].as_str().unwrap().to_string();
+    // Verified once, so the node holds it in its verified-token cache.
+    assert_eq!(userinfo(&server, access).await.0, 200);
 
     let out = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .args(["keys", "revoke", &kid, "--json"])

@@ -269,12 +269,11 @@ async fn clients_without_the_refresh_grant_get_no_refresh_token() {
     assert_eq!(body["error"], "unauthorized_client");
 }
 
-#[tokio::test]
-async fn without_offline_access_the_family_ends_with_the_session() {
-    let (server, browser) = setup().await;
-    let online = first_tokens(&server, &browser, "openid").await;
+/// Tokens of one sign-in without and one with offline_access.
+async fn online_and_offline(server: &TestServer, browser: &Browser) -> (Value, Value) {
+    let online = first_tokens(server, browser, "openid").await;
     // offline_access needs consent even from a skip-consent client (OIDC Core §11).
-    let url = authorize_url(&server, "app", "").replace(
+    let url = authorize_url(server, "app", "").replace(
         "scope=openid%20email%20profile",
         "scope=openid%20offline_access",
     );
@@ -282,8 +281,15 @@ async fn without_offline_access_the_family_ends_with_the_session() {
     assert_eq!(status, 200);
     assert!(page.contains("action=\"/consent\"") && page.contains("offline_access"));
     let back = browser.consent(&page, "allow").await.redirect();
-    let (_, offline) = exchange(&server, "app", &param(&back, "code").unwrap()).await;
+    let (_, offline) = exchange(server, "app", &param(&back, "code").unwrap()).await;
     assert_eq!(offline["scope"], "openid offline_access");
+    (online, offline)
+}
+
+#[tokio::test]
+async fn without_offline_access_the_family_ends_with_the_session() {
+    let (server, browser) = setup().await;
+    let (online, offline) = online_and_offline(&server, &browser).await;
 
     // The browser session expires (8 h by default).
     server.clock.advance(8 * 3600 + 1);
@@ -409,4 +415,72 @@ async fn a_token_rotated_the_earlier_way_still_replays_and_is_reuse_later() {
     assert_invalid_grant(status, &body);
     let (status, body) = refresh(&server, "app", &successor, None).await;
     assert_invalid_grant(status, &body);
+}
+
+/// The one-statement rotation the token endpoint tries first must refuse whatever
+/// the full checks refuse (the endpoint then reads the token to say why).
+#[tokio::test]
+async fn the_one_statement_rotation_applies_every_rule() {
+    use gatehouse::store::refresh_tokens::rotate_if_usable;
+
+    let (server, browser) = setup().await;
+    let (online, offline) = online_and_offline(&server, &browser).await;
+    let online = online["refresh_token"].as_str().unwrap();
+    let offline = offline["refresh_token"].as_str().unwrap();
+    let db = &server.state.db;
+    let ttl = 3600;
+    server.clock.advance(8 * 3600 + 1); // the browser session has expired
+    let now = server.clock.now();
+
+    let attempt = |token: String, client: &'static str| async move {
+        rotate_if_usable(db, &token, client, now, ttl)
+            .await
+            .unwrap()
+    };
+    assert!(
+        attempt(online.into(), "app").await.is_none(),
+        "session ended"
+    );
+    assert!(
+        attempt(offline.into(), "other").await.is_none(),
+        "another client"
+    );
+    assert!(attempt("no-such-token".into(), "app").await.is_none());
+    let (row, successor) = attempt(offline.into(), "app")
+        .await
+        .expect("offline outlives the session");
+    assert_eq!(
+        row.parent_hash.as_deref(),
+        Some(gatehouse::secrets::hash_token(offline).as_str())
+    );
+    assert_eq!(row.token_hash, gatehouse::secrets::hash_token(&successor));
+    assert_eq!(row.expires_at, now + ttl);
+    assert!(
+        attempt(offline.into(), "app").await.is_none(),
+        "already rotated"
+    );
+
+    // A disabled user (here without the revocation that `user disable` adds) and a
+    // revoked grant stop it too.
+    let (status, body) = refresh(&server, "app", &successor, None).await;
+    assert_eq!(status, 200, "{body}");
+    let next = body["refresh_token"].as_str().unwrap().to_string();
+    let grant = gatehouse::store::grants::find(db, &row.grant_id)
+        .await
+        .unwrap()
+        .unwrap();
+    gatehouse::store::users::set_disabled(db, &grant.user_id, true, now)
+        .await
+        .unwrap();
+    assert!(
+        attempt(next.clone(), "app").await.is_none(),
+        "user disabled"
+    );
+    gatehouse::store::users::set_disabled(db, &grant.user_id, false, now)
+        .await
+        .unwrap();
+    gatehouse::store::grants::revoke(db, &grant.id, "test", now)
+        .await
+        .unwrap();
+    assert!(attempt(next, "app").await.is_none(), "grant revoked");
 }

@@ -1,7 +1,10 @@
 //! Grants (token families): one per successful authorization. Codes and tokens
 //! belong to a grant; revoking it ends them all.
 
-use sea_orm::sea_query::{Expr, Query};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::entities::grants::{self, Column, Entity};
@@ -54,6 +57,45 @@ pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<Grant>, 
     Ok(Entity::find_by_id(id.to_string()).one(db).await?)
 }
 
+/// Grants as the token endpoint issues from them. Every column but revoked_at and
+/// revoke_reason is fixed when a grant is created, and whether a grant may still be
+/// used is checked in the database on every use, so a node may keep a copy for as
+/// long as it runs (up to a bound).
+#[derive(Default)]
+pub struct GrantCache {
+    entries: std::sync::Mutex<HashMap<String, Arc<Grant>>>,
+}
+
+/// Grants kept before the cache starts over (a few hundred bytes each).
+const GRANT_CACHE_ENTRIES: usize = 10_000;
+
+impl GrantCache {
+    /// The grant's fixed columns (its revocation state may be stale: never use it
+    /// to decide whether the grant is live).
+    pub async fn get(
+        &self,
+        db: &impl ConnectionTrait,
+        id: &str,
+    ) -> Result<Option<Arc<Grant>>, StoreError> {
+        if let Some(hit) = self.lock().get(id) {
+            return Ok(Some(hit.clone()));
+        }
+        let Some(grant) = find(db, id).await?.map(Arc::new) else {
+            return Ok(None);
+        };
+        let mut entries = self.lock();
+        if entries.len() >= GRANT_CACHE_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(id.to_string(), grant.clone());
+        Ok(Some(grant))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Grant>>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 /// A grant with what decides whether it may still be used: its user and its browser
 /// session, read in one statement (token and resource endpoints check all three on
 /// every call).
@@ -98,6 +140,36 @@ pub async fn live_user(
         .await?)
 }
 
+/// SQL: the grant's user exists and is enabled (a key look-up per grant row).
+pub(crate) fn user_is_enabled() -> SimpleExpr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(users::Entity)
+            .and_where(
+                Expr::col((users::Entity, users::Column::Id)).equals((Entity, Column::UserId)),
+            )
+            .and_where(Expr::col((users::Entity, users::Column::Disabled)).eq(false))
+            .to_owned(),
+    )
+}
+
+/// SQL: the grant's browser session is neither ended nor expired at `now`.
+pub(crate) fn session_is_live(now: i64) -> SimpleExpr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(sessions::Entity)
+            .and_where(
+                Expr::col((sessions::Entity, sessions::Column::Id))
+                    .equals((Entity, Column::SessionId)),
+            )
+            .and_where(Expr::col((sessions::Entity, sessions::Column::RevokedAt)).is_null())
+            .and_where(Expr::col((sessions::Entity, sessions::Column::ExpiresAt)).gt(now))
+            .to_owned(),
+    )
+}
+
 /// The grant if it may mint tokens now, in one statement: live, its user enabled,
 /// and, when `session_required`, its browser session live. None says only that one
 /// of these fails; [`find_with_context`] tells which.
@@ -107,23 +179,12 @@ pub async fn find_usable(
     now: i64,
     session_required: bool,
 ) -> Result<Option<Grant>, StoreError> {
-    let enabled_users = Query::select()
-        .column(users::Column::Id)
-        .from(users::Entity)
-        .and_where(users::Column::Disabled.eq(false))
-        .to_owned();
     let mut select = Entity::find_by_id(id.to_string())
         .filter(Column::RevokedAt.is_null())
         .filter(Column::ExpiresAt.gt(now))
-        .filter(Column::UserId.in_subquery(enabled_users));
+        .filter(user_is_enabled());
     if session_required {
-        let live_sessions = Query::select()
-            .column(sessions::Column::Id)
-            .from(sessions::Entity)
-            .and_where(sessions::Column::RevokedAt.is_null())
-            .and_where(sessions::Column::ExpiresAt.gt(now))
-            .to_owned();
-        select = select.filter(Column::SessionId.in_subquery(live_sessions));
+        select = select.filter(session_is_live(now));
     }
     Ok(select.one(db).await?)
 }

@@ -17,12 +17,7 @@ pub mod users;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use std::sync::Arc;
-
-use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqlErr,
-    TransactionTrait,
-};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
 
 /// Connections to a SQLite database (each is a thread in sqlx's driver); on two
 /// cores 4 served reads as fast as 10.
@@ -51,8 +46,8 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     });
     if url.starts_with("sqlite:") {
         // SeaORM's default for SQLite is one connection, which queues every read
-        // behind every other statement. In WAL mode readers run beside the writer;
-        // writes still go one at a time (see WriteGate).
+        // behind every other statement. In WAL mode readers run beside the one
+        // writer.
         options.max_connections(SQLITE_CONNECTIONS);
     }
     Database::connect(options).await
@@ -87,61 +82,4 @@ pub fn to_json_list(items: &[String]) -> String {
 
 pub fn from_json_list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
-}
-
-/// Queues write transactions on SQLite, which has one writer at a time: a second
-/// connection that finds the database locked waits in SQLite's busy handler, which
-/// sleeps 1, 2, 5, 10… ms between attempts, so under load most of a refresh was
-/// spent asleep. Queued here, the next writer starts the moment the last commits.
-/// PostgreSQL locks rows, not the database: no gate there.
-#[derive(Clone)]
-pub struct WriteGate(Option<Arc<tokio::sync::Mutex<()>>>);
-
-impl WriteGate {
-    pub fn for_database(db: &DatabaseConnection) -> WriteGate {
-        let sqlite = db.get_database_backend() == DbBackend::Sqlite;
-        WriteGate(sqlite.then(|| Arc::new(tokio::sync::Mutex::new(()))))
-    }
-
-    /// Waits for this process's turn to write; the write must end before the
-    /// returned turn is dropped. None on PostgreSQL.
-    pub async fn turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
-        match &self.0 {
-            Some(gate) => Some(gate.clone().lock_owned().await),
-            None => None,
-        }
-    }
-
-    /// Begins a transaction that holds this process's turn until it ends.
-    pub async fn begin(&self, db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
-        let turn = self.turn().await;
-        Ok(WriteTxn {
-            txn: db.begin().await?,
-            _turn: turn,
-        })
-    }
-}
-
-/// A transaction begun through the [`WriteGate`]; dropping it rolls back.
-pub struct WriteTxn {
-    txn: DatabaseTransaction,
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
-}
-
-impl WriteTxn {
-    pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await
-    }
-
-    pub async fn rollback(self) -> Result<(), DbErr> {
-        self.txn.rollback().await
-    }
-}
-
-impl std::ops::Deref for WriteTxn {
-    type Target = DatabaseTransaction;
-
-    fn deref(&self) -> &DatabaseTransaction {
-        &self.txn
-    }
 }

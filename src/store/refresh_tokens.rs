@@ -1,10 +1,12 @@
 //! Refresh-token chains: rotation on every use, atomically, on both databases.
 
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
-    SqlErr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, Set, SqlErr,
 };
 
+use super::entities::grants;
 use super::entities::refresh_tokens::{self, Column, Entity};
 use super::StoreError;
 use crate::secrets::{hash_token, open_with_token, random_token, seal_with_token};
@@ -136,6 +138,100 @@ pub async fn rotate(
             Ok(None)
         }
         Err(err) => Err(err),
+    }
+}
+
+/// Rotates `presented` only if everything that allows it holds, checked and done in
+/// one statement (INSERT … SELECT … RETURNING): the token is `client_id`'s, unused
+/// and unexpired; its grant is neither revoked nor expired; the grant's user is
+/// enabled; and the grant's browser session is live unless the token carries
+/// offline_access (OIDC Core §11). Returns the successor's row and the successor.
+/// None means one of these failed, or a concurrent request rotated first: the
+/// caller then reads the token to learn which.
+pub async fn rotate_if_usable(
+    db: &impl ConnectionTrait,
+    presented: &str,
+    client_id: &str,
+    now: i64,
+    idle_ttl: i64,
+) -> Result<Option<(RefreshToken, String)>, StoreError> {
+    let successor = random_token();
+    let token = |c: Column| Expr::col((Entity, c));
+    let grant = |c: grants::Column| Expr::col((grants::Entity, c));
+    // `scope` is space-separated; '_' is a LIKE wildcard, hence the escape.
+    let offline = [
+        "offline\\_access",
+        "offline\\_access %",
+        "% offline\\_access",
+        "% offline\\_access %",
+    ]
+    .into_iter()
+    .fold(Condition::any(), |any, pattern| {
+        any.add(token(Column::Scope).like(LikeExpr::new(pattern).escape('\\')))
+    });
+    let idle_expiry = now + idle_ttl;
+    let select = Query::select()
+        .expr(Expr::val(hash_token(&successor)))
+        .expr(token(Column::GrantId))
+        .expr(token(Column::ClientId))
+        .expr(token(Column::Scope))
+        .expr(token(Column::TokenHash))
+        .expr(Expr::val(now))
+        // The successor lives at most as long as its grant.
+        .expr(
+            Expr::case(
+                grant(grants::Column::ExpiresAt).lt(idle_expiry),
+                grant(grants::Column::ExpiresAt),
+            )
+            .finally(Expr::val(idle_expiry)),
+        )
+        .expr(Expr::val(seal_with_token(presented, &successor)))
+        .from(Entity)
+        .inner_join(
+            grants::Entity,
+            grant(grants::Column::Id).equals((Entity, Column::GrantId)),
+        )
+        .cond_where(
+            Condition::all()
+                .add(token(Column::TokenHash).eq(hash_token(presented)))
+                .add(token(Column::ClientId).eq(client_id))
+                .add(token(Column::ExpiresAt).gt(now))
+                .add(token(Column::UsedAt).is_null())
+                .add(grant(grants::Column::RevokedAt).is_null())
+                .add(grant(grants::Column::ExpiresAt).gt(now))
+                .add(super::grants::user_is_enabled())
+                .add(
+                    Condition::any()
+                        .add(super::grants::session_is_live(now))
+                        .add(offline),
+                ),
+        )
+        .to_owned();
+    let insert = Query::insert()
+        .into_table(Entity)
+        .columns([
+            Column::TokenHash,
+            Column::GrantId,
+            Column::ClientId,
+            Column::Scope,
+            Column::ParentHash,
+            Column::IssuedAt,
+            Column::ExpiresAt,
+            Column::SealedByParent,
+        ])
+        .select_from(select)
+        .map_err(|e| DbErr::Custom(e.to_string()))?
+        .returning_all()
+        .to_owned();
+    let statement = db.get_database_backend().build(&insert);
+    match db.query_one_raw(statement).await {
+        Ok(Some(row)) => Ok(Some((
+            RefreshToken::from_query_result(&row, "")?,
+            successor,
+        ))),
+        Ok(None) => Ok(None),
+        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Ok(None),
+        Err(err) => Err(err.into()),
     }
 }
 

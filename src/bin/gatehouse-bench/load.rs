@@ -58,6 +58,27 @@ pub struct LoadReport {
     pub cpu_ms: Option<f64>,
 }
 
+impl LoadReport {
+    /// Adds one worker's report, or its failure, to the total.
+    pub fn absorb(&mut self, worker: Result<LoadReport, String>) {
+        match worker {
+            Ok(report) => {
+                self.latencies_us.extend(report.latencies_us);
+                self.errors += report.errors;
+                self.exhausted |= report.exhausted;
+                if self.first_error.is_none() {
+                    self.first_error = report.first_error;
+                }
+            }
+            Err(err) => {
+                self.errors += 1;
+                self.first_error
+                    .get_or_insert(format!("worker failed: {err}"));
+            }
+        }
+    }
+}
+
 /// Entry point of the child process.
 pub fn main(spec_path: &str) -> anyhow::Result<()> {
     let spec: Spec = serde_json::from_slice(&std::fs::read(spec_path)?)?;
@@ -98,22 +119,7 @@ async fn run(spec: Spec) -> LoadReport {
     }
     let mut total = LoadReport::default();
     while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(report) => {
-                total.latencies_us.extend(report.latencies_us);
-                total.errors += report.errors;
-                total.exhausted |= report.exhausted;
-                if total.first_error.is_none() {
-                    total.first_error = report.first_error;
-                }
-            }
-            Err(err) => {
-                total.errors += 1;
-                total
-                    .first_error
-                    .get_or_insert(format!("worker failed: {err}"));
-            }
-        }
+        total.absorb(joined.map_err(|err| err.to_string()));
     }
     total.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     total.latencies_us.sort_unstable();

@@ -61,6 +61,7 @@ const SCENARIOS: &[&str] = &[
     "login",
     "discovery+login_flood",
     "client_credentials+login_flood",
+    "db_lookup",
 ];
 
 #[derive(Parser)]
@@ -209,6 +210,9 @@ async fn bench(args: &Args, selected: &[&str], db: &ScratchDb) -> anyhow::Result
             "introspection" => introspection(&server, &access_token, n, duration).await,
             "authorization_code" => code_exchange(&server, &fixture, n, duration).await?,
             "refresh" => refresh(&server, &fixture, n, duration).await?,
+            // What one statement costs through the ORM and driver, without HTTP:
+            // `n` tasks in the server's runtime read a client by its key.
+            "db_lookup" => db_lookups(&server, n, duration).await,
             "login" => logins(&server, n, duration).await?,
             // Argon2 runs on a bounded blocking pool: while `n` workers flood the login
             // form, a few workers measure what everyone else sees.
@@ -467,6 +471,20 @@ impl Fixture {
         })
     }
 
+    /// A grant of the bench user to the `web` client, as a password login makes.
+    fn grant<'a>(&'a self, amr: &'a [String], now: i64) -> NewGrant<'a> {
+        NewGrant {
+            user_id: &self.user_id,
+            client_id: "web",
+            session_id: Some(&self.session_id),
+            scope: SCOPE,
+            auth_time: now,
+            amr,
+            acr: Some("1"),
+            claims: None,
+        }
+    }
+
     /// Creates `count` authorization codes, each with its grant, as a finished
     /// browser flow would have; `ttl` covers the scenario (codes normally live ≤ 60 s).
     async fn codes(&self, server: &Server, count: u64, ttl: i64) -> anyhow::Result<Vec<String>> {
@@ -478,22 +496,7 @@ impl Fixture {
             // Batched in transactions: one commit per thousand rows, not per row.
             let txn = server.db().begin().await?;
             for _ in 0..1000.min(count - codes.len() as u64) {
-                let grant = grants::create(
-                    &txn,
-                    NewGrant {
-                        user_id: &self.user_id,
-                        client_id: "web",
-                        session_id: Some(&self.session_id),
-                        scope: SCOPE,
-                        auth_time: now,
-                        amr: &amr,
-                        acr: Some("1"),
-                        claims: None,
-                    },
-                    now,
-                    grant_ttl,
-                )
-                .await?;
+                let grant = grants::create(&txn, self.grant(&amr, now), now, grant_ttl).await?;
                 let code = authorization_codes::create(
                     &txn,
                     NewCode {
@@ -524,16 +527,7 @@ impl Fixture {
         for _ in 0..count {
             let grant = grants::create(
                 server.db(),
-                NewGrant {
-                    user_id: &self.user_id,
-                    client_id: "web",
-                    session_id: Some(&self.session_id),
-                    scope: SCOPE,
-                    auth_time: now,
-                    amr: &amr,
-                    acr: Some("1"),
-                    claims: None,
-                },
+                self.grant(&amr, now),
                 now,
                 config.grant_ttl as i64,
             )
@@ -663,7 +657,7 @@ where
         let op = op.clone();
         tasks.push(tokio::spawn(async move {
             let mut worker = worker;
-            let mut report = Report::default();
+            let mut report = load::LoadReport::default();
             while Instant::now() < deadline {
                 let (next, outcome) = (*op)(worker).await;
                 worker = next;
@@ -680,25 +674,17 @@ where
             report
         }));
     }
-    let mut total = Report::default();
+    let mut total = load::LoadReport::default();
     for task in tasks {
-        match task.await {
-            Ok(report) => {
-                total.latencies_us.extend(report.latencies_us);
-                total.errors += report.errors;
-                total.exhausted |= report.exhausted;
-                if total.first_error.is_none() {
-                    total.first_error = report.first_error;
-                }
-            }
-            Err(err) => {
-                total.errors += 1;
-                total
-                    .first_error
-                    .get_or_insert(format!("worker failed: {err}"));
-            }
-        }
+        total.absorb(task.await.map_err(|err| err.to_string()));
     }
+    let mut total = Report {
+        latencies_us: total.latencies_us,
+        errors: total.errors,
+        first_error: total.first_error,
+        exhausted: total.exhausted,
+        ..Report::default()
+    };
     total.elapsed = started.elapsed();
     total.cpu = cpu_time()
         .zip(cpu_before)
@@ -940,6 +926,20 @@ async fn refresh(
         duration,
     )
     .await)
+}
+
+async fn db_lookups(server: &Server, n: usize, duration: Duration) -> Report {
+    let workers = vec![server.state.db.clone(); n];
+    drive(workers, duration, |db| async move {
+        let started = Instant::now();
+        let outcome = match clients::find(&db, "svc").await {
+            Ok(Some(_)) => Outcome::Ok(started.elapsed()),
+            Ok(None) => Outcome::Failed("the client was not found".into()),
+            Err(err) => Outcome::Failed(err.to_string()),
+        };
+        (db, outcome)
+    })
+    .await
 }
 
 /// Full password logins: /authorize (prompt=login) → login page → form POST. The

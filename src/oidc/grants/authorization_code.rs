@@ -9,6 +9,7 @@ use crate::store::clients::Client;
 use crate::store::grants;
 use crate::store::refresh_tokens::{self, NewRefresh};
 use crate::web::params::Params;
+use sea_orm::TransactionTrait;
 
 use super::issue;
 
@@ -84,8 +85,8 @@ pub async fn exchange(state: &AppState, client: &Client, params: &Params) -> Res
     };
 
     // Consuming the code and starting the refresh chain happen together or not at all.
-    let txn = state.writes.begin(&state.db).await?;
-    if !authorization_codes::consume(&*txn, &found.code_hash, now).await? {
+    let txn = state.db.begin().await?;
+    if !authorization_codes::consume(&txn, &found.code_hash, now).await? {
         txn.rollback().await?;
         // Lost a race with a concurrent exchange of the same code: that is reuse too.
         grants::revoke(&state.db, &found.grant_id, "authorization code reuse", now).await?;
@@ -99,7 +100,7 @@ pub async fn exchange(state: &AppState, client: &Client, params: &Params) -> Res
             scope: &found.scope,
             expires_at,
         };
-        Some(refresh_tokens::issue(&*txn, new, now).await?)
+        Some(refresh_tokens::issue(&txn, new, now).await?)
     } else {
         None
     };
