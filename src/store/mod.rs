@@ -12,6 +12,7 @@ pub mod recovery_codes;
 pub mod refresh_tokens;
 pub mod sessions;
 pub mod signing_keys;
+mod sqlite_busy;
 pub mod throttles;
 pub mod users;
 
@@ -49,6 +50,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         // behind every other statement. In WAL mode readers run beside the one
         // writer.
         options.max_connections(SQLITE_CONNECTIONS);
+        options.map_sqlx_sqlite_pool_opts(|pool| {
+            pool.after_connect(|conn, _| Box::pin(sqlite_busy::install(conn)))
+        });
     }
     Database::connect(options).await
 }
