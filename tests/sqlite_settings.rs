@@ -61,7 +61,10 @@ async fn concurrent_writers_wait_for_the_lock_and_all_succeed() {
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     holder.commit().await.unwrap();
     for writer in writers {
-        writer.await.unwrap().expect("no writer gave up on the lock");
+        writer
+            .await
+            .unwrap()
+            .expect("no writer gave up on the lock");
     }
     let row = db
         .query_one_raw(Statement::from_string(
