@@ -17,15 +17,20 @@ fn argon2() -> Argon2<'static> {
 
 /// Hashes a password into a PHC string (blocking; call from a blocking context).
 pub fn hash_blocking(password: &str) -> anyhow::Result<String> {
-    argon2()
+    let hash = argon2()
         .hash_password(password.as_bytes())
         .map(|hash| hash.to_string())
-        .map_err(|e| anyhow::anyhow!("password hashing failed: {e}"))
+        .map_err(|e| anyhow::anyhow!("password hashing failed: {e}"));
+    // Each hash allocates 19 MiB: hand it back rather than keep it per thread.
+    crate::allocator::release_freed_memory();
+    hash
 }
 
 /// Checks a password against a PHC string (blocking). A malformed hash is a mismatch.
 pub fn verify_blocking(password: &str, phc: &str) -> bool {
-    argon2().verify_password(password.as_bytes(), phc).is_ok()
+    let matches = argon2().verify_password(password.as_bytes(), phc).is_ok();
+    crate::allocator::release_freed_memory();
+    matches
 }
 
 /// NIST SP 800-63B §5.1.1.2: at least 8 characters; a generous upper bound keeps
@@ -50,24 +55,8 @@ pub struct Passwords {
     dummy: Arc<OnceCell<String>>,
 }
 
-/// Each hash allocates 19 MiB. glibc raises its mmap threshold after the first such
-/// block is freed, so later ones come from per-thread malloc arenas that keep the
-/// memory: measured, a login burst left ~650 MiB resident instead of ~25 MiB. A fixed
-/// threshold keeps large blocks on mmap, returned to the system when freed.
-fn release_large_blocks_to_the_system() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        static ONCE: std::sync::Once = std::sync::Once::new();
-        // SAFETY: mallopt only adjusts allocator parameters; it is thread-safe in glibc.
-        ONCE.call_once(|| unsafe {
-            libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-        });
-    }
-}
-
 impl Passwords {
     pub fn new(concurrency: usize) -> Self {
-        release_large_blocks_to_the_system();
         Passwords {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             dummy: Arc::new(OnceCell::new()),
