@@ -6,10 +6,9 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Returns the memory this thread freed to the system now. mimalloc keeps freed
-/// memory for reuse and returns it lazily, on later allocations in the same thread;
-/// a password hash frees 19 MiB on a blocking-pool thread that may not allocate
-/// again for a long time, so without this every such thread would hold that much.
+/// Returns freed memory to the system now. mimalloc keeps freed memory for reuse
+/// and returns it lazily (a second later, when it next allocates from the OS), so
+/// after a burst of 19 MiB password hashes an idle server would keep them.
 pub fn release_freed_memory() {
     // SAFETY: mi_collect only walks and purges mimalloc's own free lists.
     unsafe { libmimalloc_sys::mi_collect(true) }

@@ -167,7 +167,7 @@ async fn bench(args: &Args, selected: &[&str], db: &ScratchDb) -> anyhow::Result
     let idle = memory();
     println!(
         "RSS idle (server ready, nothing seeded, no load): {}",
-        idle.describe()
+        idle.describe_split()
     );
 
     let fixture = Fixture::seed(&server).await?;
@@ -256,6 +256,9 @@ async fn bench(args: &Args, selected: &[&str], db: &ScratchDb) -> anyhow::Result
         );
     }
     println!("RSS after the load: {}", end.describe());
+    // Memory freed under load is returned lazily (see allocator.rs).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    println!("RSS 2 s later: {}", memory().describe_split());
     server.stop().await;
     Ok(())
 }
@@ -1051,6 +1054,8 @@ fn cpu_time() -> Option<Duration> {
 struct Memory {
     rss_kib: Option<u64>,
     hwm_kib: Option<u64>,
+    anon_kib: Option<u64>,
+    file_kib: Option<u64>,
 }
 
 fn memory() -> Memory {
@@ -1064,6 +1069,8 @@ fn memory() -> Memory {
     Memory {
         rss_kib: field("VmRSS:"),
         hwm_kib: field("VmHWM:"),
+        anon_kib: field("RssAnon:"),
+        file_kib: field("RssFile:"),
     }
 }
 
@@ -1072,6 +1079,19 @@ impl Memory {
         match self.rss_kib {
             Some(kib) => format!("{:.1} MiB (VmRSS)", kib as f64 / 1024.0),
             None => "unknown (no /proc/self/status)".into(),
+        }
+    }
+
+    /// VmRSS split into private memory and pages mapped from files (code).
+    fn describe_split(&self) -> String {
+        match (self.anon_kib, self.file_kib) {
+            (Some(anon), Some(file)) => format!(
+                "{}: {:.1} MiB anonymous, {:.1} MiB mapped from files (the binary's and libraries' code)",
+                self.describe(),
+                anon as f64 / 1024.0,
+                file as f64 / 1024.0
+            ),
+            _ => self.describe(),
         }
     }
 
