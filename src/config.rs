@@ -39,7 +39,7 @@ pub struct Config {
     pub password_hash_concurrency: usize,
     /// `optional` or `required`: whether every user must use a second factor
     /// (a user's own policy, set with `gatehouse user set-mfa`, wins).
-    pub mfa_policy: String,
+    pub mfa_policy: crate::auth::mfa::MfaPolicy,
     /// The master key sealing private keys at rest (base64 of 32 bytes, or 64 hex digits).
     /// Without it, `master_key_file` is used (created on first start).
     #[serde(skip_serializing)]
@@ -78,7 +78,7 @@ impl Default for Config {
             password_hash_concurrency: std::thread::available_parallelism()
                 .map_or(2, |n| n.get())
                 .min(4),
-            mfa_policy: "optional".into(),
+            mfa_policy: crate::auth::mfa::MfaPolicy::Optional,
             master_key: None,
             master_key_file: "gatehouse.key".into(),
             key_rotation_period: 30 * 24 * 3600,
@@ -172,12 +172,6 @@ impl Config {
             return Err(invalid(
                 "GATEHOUSE_REFRESH_GRACE_PERIOD",
                 "must be at most 60 seconds (0 turns it off)",
-            ));
-        }
-        if !matches!(self.mfa_policy.as_str(), "optional" | "required") {
-            return Err(invalid(
-                "GATEHOUSE_MFA_POLICY",
-                "must be optional or required",
             ));
         }
         if let Some(key) = &self.master_key {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::{authorization_codes, authorization_requests, refresh_tokens};
 
 const EVERY: Duration = Duration::from_secs(600);

@@ -188,7 +188,24 @@ async fn https_issuer_makes_cookies_secure() {
         .await
         .unwrap();
     let location = response.headers()["location"].to_str().unwrap().to_string();
-    let response = reqwest::get(server.url(&location)).await.unwrap();
+    // The cookie binding the request to this browser.
+    let binding = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        binding.starts_with("__Host-gatehouse_browser="),
+        "{binding}"
+    );
+    assert!(
+        binding.contains("; HttpOnly") && binding.contains("; Secure"),
+        "{binding}"
+    );
+    let pair = binding.split(';').next().unwrap().to_string();
+    let response = reqwest::Client::new()
+        .get(server.url(&location))
+        .header("cookie", pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
     let cookie = response.headers()["set-cookie"].to_str().unwrap();
     assert!(cookie.contains("; Secure"), "{cookie}");
 }

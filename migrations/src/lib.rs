@@ -13,6 +13,7 @@ mod m20261123_000010_create_audit_events;
 mod m20261123_000011_create_recovery_codes;
 mod m20261123_000012_create_throttles;
 mod m20261123_000013_rotate_refresh_tokens_by_insert;
+mod m20261203_000014_bind_requests_and_confirm_sessions;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000011_create_recovery_codes::Migration),
             Box::new(m20261123_000012_create_throttles::Migration),
             Box::new(m20261123_000013_rotate_refresh_tokens_by_insert::Migration),
+            Box::new(m20261203_000014_bind_requests_and_confirm_sessions::Migration),
         ]
     }
 }

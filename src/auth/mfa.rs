@@ -11,13 +11,46 @@ pub const ACR_VALUES: &[&str] = &[ACR_PASSWORD, ACR_MFA];
 pub const AMR_PASSWORD: &str = "pwd";
 pub const AMR_OTP: &str = "otp";
 
+/// Whether a user must sign in with a second factor: the user's own setting, else
+/// `GATEHOUSE_MFA_POLICY`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MfaPolicy {
+    Optional,
+    Required,
+}
+
+impl MfaPolicy {
+    pub fn parse(value: &str) -> Option<MfaPolicy> {
+        match value {
+            "optional" => Some(MfaPolicy::Optional),
+            "required" => Some(MfaPolicy::Required),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MfaPolicy::Optional => "optional",
+            MfaPolicy::Required => "required",
+        }
+    }
+}
+
 pub fn is_enrolled(user: &User) -> bool {
     user.totp_secret.is_some()
 }
 
 /// The user's own policy, else the global one.
-pub fn required_by_policy(user: &User, global_policy: &str) -> bool {
-    user.mfa_policy.as_deref().unwrap_or(global_policy) == "required"
+pub fn policy_of(user: &User, global_policy: MfaPolicy) -> MfaPolicy {
+    user.mfa_policy
+        .as_deref()
+        .and_then(MfaPolicy::parse)
+        .unwrap_or(global_policy)
+}
+
+pub fn required_by_policy(user: &User, global_policy: MfaPolicy) -> bool {
+    policy_of(user, global_policy) == MfaPolicy::Required
 }
 
 /// Whether acr_values asks for the second factor (OIDC Core §3.1.2.1).
@@ -26,7 +59,7 @@ pub fn requested(acr_values: Option<&str>) -> bool {
 }
 
 /// Whether this sign-in must include a second factor.
-pub fn second_factor_due(user: &User, global_policy: &str, acr_values: Option<&str>) -> bool {
+pub fn second_factor_due(user: &User, global_policy: MfaPolicy, acr_values: Option<&str>) -> bool {
     is_enrolled(user) || required_by_policy(user, global_policy) || requested(acr_values)
 }
 
@@ -68,26 +101,30 @@ mod tests {
 
     #[test]
     fn second_factor_rules() {
-        assert!(!second_factor_due(&user(false, None), "optional", None));
+        assert!(!second_factor_due(
+            &user(false, None),
+            MfaPolicy::Optional,
+            None
+        ));
         assert!(
-            second_factor_due(&user(true, None), "optional", None),
+            second_factor_due(&user(true, None), MfaPolicy::Optional, None),
             "enrolled"
         );
         assert!(
-            second_factor_due(&user(false, None), "required", None),
+            second_factor_due(&user(false, None), MfaPolicy::Required, None),
             "global policy"
         );
         assert!(second_factor_due(
             &user(false, Some("required")),
-            "optional",
+            MfaPolicy::Optional,
             None
         ));
         assert!(
-            !second_factor_due(&user(false, Some("optional")), "required", None),
+            !second_factor_due(&user(false, Some("optional")), MfaPolicy::Required, None),
             "user policy wins"
         );
         assert!(
-            second_factor_due(&user(false, None), "optional", Some("1 2")),
+            second_factor_due(&user(false, None), MfaPolicy::Optional, Some("1 2")),
             "acr_values"
         );
     }

@@ -2,8 +2,8 @@
 
 use axum::http::{HeaderMap, HeaderValue};
 
-use crate::app::AppState;
 use crate::error::Error;
+use crate::state::AppState;
 use crate::store::sessions::{self, Session};
 use crate::web::cookies;
 
@@ -43,4 +43,25 @@ pub async fn start(
 pub fn clear_cookie(state: &AppState) -> HeaderValue {
     let secure = state.config.secure_cookies();
     cookies::build(cookie_name(secure), "", "Lax", secure, Some(0))
+}
+
+/// The user authenticated again in session `id` (a second factor, or "confirm it's
+/// you"): the session now carries `amr`, and a new cookie secret. None when the
+/// session ended meanwhile.
+pub async fn reauthenticated(
+    state: &AppState,
+    id: &str,
+    amr: &[String],
+) -> Result<Option<HeaderValue>, Error> {
+    let Some(secret) = sessions::reauthenticated(&state.db, id, amr, state.now()).await? else {
+        return Ok(None);
+    };
+    let secure = state.config.secure_cookies();
+    Ok(Some(cookies::build(
+        cookie_name(secure),
+        &secret,
+        "Lax",
+        secure,
+        None,
+    )))
 }

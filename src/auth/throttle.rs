@@ -19,6 +19,11 @@ pub fn account_key(username: &str) -> String {
     format!("account:{}", username.trim().to_lowercase())
 }
 
+/// Wrong second factors count here, apart from the password's counter.
+pub fn second_factor_key(user_id: &str) -> String {
+    format!("mfa:{user_id}")
+}
+
 pub fn ip_key(ip: &str) -> String {
     format!("ip:{ip}")
 }
@@ -86,7 +91,7 @@ pub async fn record_failure(
     Ok(locked)
 }
 
-/// A success clears the account's failures (the IP's stay: one good password
+/// A success clears that counter's failures (the IP's stay: one good password
 /// must not reset a spray across many accounts).
 pub async fn record_success(db: &impl ConnectionTrait, account: &str) -> Result<(), StoreError> {
     throttles::clear(db, account).await

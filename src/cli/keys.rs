@@ -111,6 +111,16 @@ pub async fn run(config: &Config, command: KeysCommand) -> Result<(), CliError> 
     print_keys(&signing_keys::all(&db).await?, json)
 }
 
+/// The signing keys in the database, opened with the configured master key.
+pub async fn keyset(
+    config: &Config,
+    db: &sea_orm::DatabaseConnection,
+) -> Result<keyset::KeySet, CliError> {
+    let master = load_master(config, db).await?;
+    let stored = signing_keys::all(db).await?;
+    Ok(keyset::KeySet::from_stored(&stored, &master)?)
+}
+
 async fn load_master(
     config: &Config,
     db: &sea_orm::DatabaseConnection,

@@ -9,7 +9,7 @@ use super::{open_db, print_json, CliError};
 use crate::auth::password;
 use crate::config::Config;
 use crate::store::users::{self, NewUser};
-use crate::store::{audit, grants, recovery_codes, sessions};
+use crate::store::{audit, recovery_codes};
 use sea_orm::TransactionTrait;
 
 #[derive(Debug, Subcommand)]
@@ -212,13 +212,13 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
             let db = open_db(config).await?;
             let user = existing(&db, &username).await?;
             let now = crate::clock::Clock::system().now();
-            // Disabled and everything issued revoked, or nothing: one transaction.
-            let txn = db.begin().await?;
-            users::set_disabled(&txn, &user.id, true, now).await?;
-            grants::revoke_all_for_user(&txn, &user.id, "user disabled", now).await?;
-            sessions::end_all(&txn, &user.id, now).await?;
-            txn.commit().await?;
+            let notices = crate::domain::users::disable(&db, &user.id, now).await?;
             audit_cli(&db, "user_disabled", &user, now).await?;
+            if !notices.is_empty() {
+                // Clients that registered for back-channel logout hear of it now.
+                let keyset = super::keys::keyset(config, &db).await?;
+                crate::domain::backchannel::deliver(&keyset, &config.issuer, notices, now).await;
+            }
             report(json, &user, "disabled")
         }
         UserCommand::Enable { username, json } => {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub fn spawn(state: AppState) {
     tokio::spawn(async move {

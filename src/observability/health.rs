@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use sea_orm::{ConnectionTrait, Statement};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// A database slower than this counts as down: a probe must answer in time.
 const DB_TIMEOUT: Duration = Duration::from_secs(2);

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::keys::jwt::Verified;
+use crate::state::AppState;
 use crate::store::grants;
 use crate::store::users::User;
 

@@ -6,9 +6,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use std::sync::Arc;
 
-use crate::app::AppState;
 use crate::error::{Error, ErrorCode};
 use crate::secrets::{constant_time_eq, hash_token};
+use crate::state::AppState;
 use crate::store::clients::{self, Client};
 use crate::web::params::Params;
 

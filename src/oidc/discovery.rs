@@ -5,8 +5,8 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::app::AppState;
 use crate::oidc::scopes;
+use crate::state::AppState;
 
 pub fn document(issuer: &str) -> Value {
     json!({

@@ -7,10 +7,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::app::AppState;
 use crate::error::{no_store, Error, ErrorCode, Result};
 use crate::oidc::grants::refresh_token;
 use crate::oidc::{access_token, client_auth, form};
+use crate::state::AppState;
 use crate::store::refresh_tokens;
 
 pub async fn handle(

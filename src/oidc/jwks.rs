@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Seconds relying parties may cache the JWKS; well below the pre-publication lead,
 /// so every cache holds a new key before it signs anything.

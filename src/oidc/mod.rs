@@ -2,17 +2,14 @@
 
 pub mod access_token;
 pub mod authorize;
-pub mod backchannel;
 pub mod claims_request;
 pub mod client_auth;
 pub mod discovery;
-pub mod end_session;
 pub mod form;
 pub mod grants;
 pub mod id_token_hint;
 pub mod introspect;
 pub mod jwks;
-pub mod logout;
 pub mod pkce;
 pub mod redirect_uri;
 pub mod revoke;

@@ -6,9 +6,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
 use crate::error::{no_store, Error, ErrorCode, Result};
 use crate::oidc::{access_token, client_auth, form};
+use crate::state::AppState;
 use crate::store::{grants, refresh_tokens};
 
 pub async fn handle(

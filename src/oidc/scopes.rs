@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::scope::Scopes;
 use crate::store::users::User;
 
 pub const SUPPORTED: &[&str] = &[
@@ -50,11 +51,7 @@ pub fn filter_supported(requested: &str) -> Vec<&str> {
 
 /// True when every scope in `wanted` is in `granted`.
 pub fn covers(granted: &str, wanted: &str) -> bool {
-    let granted: Vec<&str> = granted.split(' ').collect();
-    wanted
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .all(|s| granted.contains(&s))
+    Scopes::parse(granted).covers(&Scopes::parse(wanted))
 }
 
 /// What the consent page says about a scope.

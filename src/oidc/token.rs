@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::error::{no_store, Error, ErrorCode, Result};
 use crate::oidc::{client_auth, form, grants};
+use crate::state::AppState;
 use crate::web::client_ip::ClientIp;
 
 /// RFC 6749 §5.1 / OIDC Core §3.1.3.3.

@@ -6,9 +6,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 
-use crate::app::AppState;
 use crate::error::{no_store, Error, Result};
 use crate::oidc::{access_token, scopes};
+use crate::state::AppState;
 
 /// RFC 6750 §2.1: `Authorization: Bearer <token>`.
 fn bearer(headers: &HeaderMap) -> Option<&str> {

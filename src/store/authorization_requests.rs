@@ -29,9 +29,11 @@ pub struct NewRequest {
     pub claims: Option<String>,
 }
 
+/// Stores a request bound to the browser whose binding secret hashes to `browser_hash`.
 pub async fn create(
     db: &impl ConnectionTrait,
     request: NewRequest,
+    browser_hash: &str,
     now: i64,
     ttl: i64,
 ) -> Result<PendingRequest, StoreError> {
@@ -50,7 +52,7 @@ pub async fn create(
         response_mode: Set(request.response_mode),
         claims: Set(request.claims),
         mfa_user_id: Set(None),
-        mfa_binding_hash: Set(None),
+        browser_hash: Set(Some(browser_hash.to_string())),
         created_at: Set(now),
         expires_at: Set(now + ttl),
     }
@@ -108,24 +110,21 @@ pub async fn mark_authenticated(
         )
         .col_expr(Column::MaxAge, Expr::value(Option::<i64>::None))
         .col_expr(Column::MfaUserId, Expr::value(Option::<String>::None))
-        .col_expr(Column::MfaBindingHash, Expr::value(Option::<String>::None))
         .filter(Column::Id.eq(pending.id.as_str()))
         .exec(db)
         .await?;
     Ok(updated.rows_affected == 1)
 }
 
-/// The password was right and a second factor is due: remember for whom, bound to
-/// the browser by the hash of a cookie secret. False when the request ended.
+/// The password was right and a second factor is due: remember for whom (the
+/// request is bound to its browser already). False when the request ended.
 pub async fn await_second_factor(
     db: &impl ConnectionTrait,
     id: &str,
     user_id: &str,
-    binding_hash: &str,
 ) -> Result<bool, StoreError> {
     let updated = Entity::update_many()
         .col_expr(Column::MfaUserId, Expr::value(user_id))
-        .col_expr(Column::MfaBindingHash, Expr::value(binding_hash))
         .filter(Column::Id.eq(id))
         .exec(db)
         .await?;

@@ -30,6 +30,7 @@ pub async fn create(
         last_seen_at: Set(now),
         expires_at: Set(now + ttl),
         revoked_at: Set(None),
+        confirmed_at: Set(None),
     }
     .insert(db)
     .await?;
@@ -105,4 +106,29 @@ pub async fn end_all(
         .exec(db)
         .await?
         .rows_affected)
+}
+
+/// The user just authenticated again in this live session (a second factor for a
+/// sign-in that needed one, or "confirm it's you"): the session now carries `amr`
+/// from `now`, and gets a new cookie secret (a change of privilege changes the
+/// secret, OWASP session management). Returns the new secret; None when the
+/// session ended meanwhile.
+pub async fn reauthenticated(
+    db: &impl ConnectionTrait,
+    id: &str,
+    amr: &[String],
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    let secret = random_token();
+    let updated = Entity::update_many()
+        .col_expr(Column::SecretHash, Expr::value(hash_token(&secret)))
+        .col_expr(Column::Amr, Expr::value(to_json_list(amr)))
+        .col_expr(Column::AuthTime, Expr::value(now))
+        .col_expr(Column::ConfirmedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .filter(Column::RevokedAt.is_null())
+        .filter(Column::ExpiresAt.gt(now))
+        .exec(db)
+        .await?;
+    Ok((updated.rows_affected == 1).then_some(secret))
 }

@@ -7,60 +7,64 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use crate::app::AppState;
-use crate::auth::{password, recovery, session, throttle};
+use crate::auth::{mfa, password, recovery, session};
+use crate::domain::attempts::{self, Attempt, Kind, Outcome};
+use crate::domain::sessions as domain_sessions;
 use crate::error::{Error, Result};
+use crate::signin::interaction::{self, Interaction};
+use crate::signin::{fresh, next::Next};
+use crate::state::AppState;
 use crate::store::audit::{self, Event};
-use crate::store::authorization_requests::{self, NewRequest};
+use crate::store::from_json_list;
 use crate::store::recovery_codes;
 use crate::store::sessions::{self, Session};
 use crate::store::users::{self, User};
 use crate::ui::csrf;
 use crate::ui::login::{csrf_failed, locked_page};
-use crate::ui::mfa_step::{confirm_enrollment, enroll_page};
-use crate::ui::pages::{render_page, AccountPage, RecoveryCodesPage, SessionLine};
+use crate::ui::mfa_step::{confirm_enrollment, enroll_page, verify_second_factor};
+use crate::ui::pages::{render_page, AccountPage, ConfirmPage, RecoveryCodesPage, SessionLine};
 use crate::web::client_ip::ClientIp;
 use sea_orm::TransactionTrait;
 
-/// The signed-in user, or the sign-in that leads back here.
+/// The signed-in user, or the sign-in that leads back here. The account page asks
+/// the same decision as every sign-in: a session that lacks a second factor now
+/// due is sent through that step first.
 async fn signed_in(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<std::result::Result<(Session, User), Response>> {
-    if let Some(session) = session::current(state, headers).await? {
-        if let Some(user) = users::find(&state.db, &session.user_id)
-            .await?
-            .filter(|u| !u.disabled)
-        {
-            return Ok(Ok((session, user)));
-        }
+    let current = interaction::signed_in_user(state, headers).await?;
+    let next = interaction::account_decision(state, current.as_ref());
+    if let (Next::Issue { .. }, Some(found)) = (&next, &current) {
+        return Ok(Ok(found.clone()));
     }
-    // An authorization request without a client: the sign-in ends at /account.
-    let pending = authorization_requests::create(
-        &state.db,
-        NewRequest {
-            client_id: None,
-            redirect_uri: "/account".into(),
-            scope: String::new(),
-            state: None,
-            nonce: None,
-            code_challenge: String::new(),
-            prompt: None,
-            max_age: None,
-            login_hint: None,
-            acr_values: None,
-            response_mode: None,
-            claims: None,
-        },
-        state.now(),
-        state.config.authorization_request_ttl as i64,
-    )
-    .await?;
-    let location = format!(
-        "/login?request_id={}",
-        url::form_urlencoded::byte_serialize(pending.id.as_bytes()).collect::<String>()
-    );
-    Ok(Err(Redirect::to(&location).into_response()))
+    let (pending, cookie) =
+        interaction::create(state, headers, interaction::account_request()).await?;
+    let signin = Interaction {
+        pending,
+        client: None,
+        session: current,
+        password_user: None,
+    };
+    let response = signin.respond(state, next).await?;
+    Ok(Err(interaction::with_cookie(response, cookie)))
+}
+
+/// Whether the session has re-authenticated recently enough for a change to how
+/// the account signs in.
+fn is_fresh(state: &AppState, current: &Session, user: &User) -> bool {
+    let last = current.confirmed_at.unwrap_or(0).max(current.auth_time);
+    let second_factor = mfa::has_second_factor(&from_json_list(&current.amr));
+    fresh::is_fresh(last, second_factor, mfa::is_enrolled(user), state.now())
+}
+
+/// Sends a session that is not fresh to "confirm it's you".
+fn confirm_first() -> Response {
+    Redirect::to("/account/confirm").into_response()
+}
+
+fn policy_requires(state: &AppState, user: &User) -> bool {
+    mfa::required_by_policy(user, state.config.mfa_policy)
 }
 
 fn timestamp(secs: i64) -> String {
@@ -98,6 +102,7 @@ async fn page(
         csrf,
         sessions,
         totp_enabled: user.totp_secret.is_some(),
+        mfa_required: policy_requires(state, user),
         recovery_remaining: recovery_codes::remaining(&state.db, &user.id).await?,
         notice,
         password_error: password_error.clone(),
@@ -151,7 +156,7 @@ pub async fn end_session(
             Ok(found) => found,
             Err(redirect) => return Ok(redirect),
         };
-        crate::oidc::logout::end_session(&state, &user.id, &form.session_id).await?;
+        domain_sessions::end_session(&state, &user.id, &form.session_id).await?;
         if form.session_id == current.id {
             let mut response = Redirect::to("/account").into_response();
             response
@@ -186,28 +191,47 @@ pub async fn change_password(
             Ok(found) => found,
             Err(redirect) => return Ok(redirect),
         };
-        let now = state.now();
         // The current password is a password attempt like any other: throttled.
-        let keys = [throttle::account_key(&user.username), throttle::ip_key(&ip)];
-        if let Some(wait) = throttle::retry_after(&state.db, &keys, now).await? {
-            return Ok(locked_page(wait));
-        }
-        let ok = state
-            .passwords
-            .verify(&form.current_password, user.password_hash.as_deref())
-            .await?;
-        if !ok {
-            throttle::record_failure(&state.db, &keys, now).await?;
-            let error = Some("The current password is not correct.".to_string());
-            return page(&state, &headers, &current, &user, None, error).await;
+        let attempt = Attempt {
+            kind: Kind::Reauthentication,
+            username: &user.username,
+            user_id: Some(&user.id),
+            client_id: None,
+            ip: &ip,
+        };
+        let checked = attempts::guard(&state, &attempt, async {
+            let ok = state
+                .passwords
+                .verify(&form.current_password, user.password_hash.as_deref())
+                .await?;
+            Ok(ok.then_some(()))
+        })
+        .await?;
+        match checked {
+            Outcome::Passed(()) => {}
+            Outcome::Locked { retry_after } => return Ok(locked_page(retry_after)),
+            Outcome::Failed => {
+                let error = Some("The current password is not correct.".to_string());
+                return page(&state, &headers, &current, &user, None, error).await;
+            }
         }
         if let Err(message) = password::check_policy(&form.new_password) {
             return page(&state, &headers, &current, &user, None, Some(message)).await;
         }
         let hash = state.passwords.hash(&form.new_password).await?;
+        let now = state.now();
         users::set_password_hash(&state.db, &user.id, &hash, now).await?;
+        // Whoever knew the old password is signed out everywhere else.
+        let ended = domain_sessions::end_other_sessions(&state, &user.id, &current.id).await?;
         audit::record(&state.db, event("password_changed", &user, &ip), now).await?;
-        let notice = Some("Your password was changed.".to_string());
+        let notice = Some(if ended > 0 {
+            format!(
+                "Your password was changed. {ended} other session{} signed out.",
+                if ended == 1 { " was" } else { "s were" }
+            )
+        } else {
+            "Your password was changed. Any other sessions were signed out.".to_string()
+        });
         page(&state, &headers, &current, &user, notice, None).await
     }
     .await
@@ -226,12 +250,15 @@ fn event<'a>(kind: &'a str, user: &'a User, ip: &'a str) -> Event<'a> {
 
 pub async fn totp_page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
     async {
-        let (_, user) = match signed_in(&state, &headers).await? {
+        let (current, user) = match signed_in(&state, &headers).await? {
             Ok(found) => found,
             Err(redirect) => return Ok(redirect),
         };
         if user.totp_secret.is_some() {
             return Ok(Redirect::to("/account").into_response());
+        }
+        if !is_fresh(&state, &current, &user) {
+            return Ok(confirm_first());
         }
         enroll_page(&state, &headers, "/account/totp", "", &user, None, None)
     }
@@ -256,12 +283,15 @@ pub async fn totp_enroll(
     Form(form): Form<EnrollForm>,
 ) -> Result<Response> {
     async {
-        let (_, user) = match guarded(&state, &headers, &form.csrf).await? {
+        let (current, user) = match guarded(&state, &headers, &form.csrf).await? {
             Ok(found) => found,
             Err(redirect) => return Ok(redirect),
         };
         if user.totp_secret.is_some() {
             return Ok(Redirect::to("/account").into_response());
+        }
+        if !is_fresh(&state, &current, &user) {
+            return Ok(confirm_first());
         }
         let Some(codes) =
             confirm_enrollment(&state, &user, &form.sealed_secret, &form.code).await?
@@ -278,7 +308,13 @@ pub async fn totp_enroll(
             );
         };
         audit::record(&state.db, event("mfa_enrolled", &user, &ip), state.now()).await?;
-        Ok(codes_page(codes))
+        // The code just given proves the new factor: this session now has it.
+        let mut amr = from_json_list(&current.amr);
+        if !mfa::has_second_factor(&amr) {
+            amr.push(mfa::AMR_OTP.to_string());
+        }
+        let cookie = session::reauthenticated(&state, &current.id, &amr).await?;
+        Ok(interaction::with_cookie(codes_page(codes), cookie))
     }
     .await
     .map_err(Error::on_page)
@@ -307,10 +343,20 @@ pub async fn totp_remove(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response> {
     async {
-        let (_, user) = match guarded(&state, &headers, &form.csrf).await? {
+        let (current, user) = match guarded(&state, &headers, &form.csrf).await? {
             Ok(found) => found,
             Err(redirect) => return Ok(redirect),
         };
+        if policy_requires(&state, &user) {
+            return Err(Error::page(
+                StatusCode::FORBIDDEN,
+                "Two-step verification is required",
+                "Your account must use two-step verification, so it cannot be turned off.",
+            ));
+        }
+        if !is_fresh(&state, &current, &user) {
+            return Ok(confirm_first());
+        }
         let now = state.now();
         let txn = state.db.begin().await?;
         users::clear_totp(&txn, &user.id, now).await?;
@@ -330,12 +376,15 @@ pub async fn regenerate_codes(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response> {
     async {
-        let (_, user) = match guarded(&state, &headers, &form.csrf).await? {
+        let (current, user) = match guarded(&state, &headers, &form.csrf).await? {
             Ok(found) => found,
             Err(redirect) => return Ok(redirect),
         };
         if user.totp_secret.is_none() {
             return Ok(Redirect::to("/account").into_response());
+        }
+        if !is_fresh(&state, &current, &user) {
+            return Ok(confirm_first());
         }
         let now = state.now();
         let codes = recovery::generate();
@@ -349,6 +398,115 @@ pub async fn regenerate_codes(
         )
         .await?;
         Ok(codes_page(codes))
+    }
+    .await
+    .map_err(Error::on_page)
+}
+
+/// "Confirm it's you": the password, and the second factor when the user has one.
+pub async fn confirm_page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
+    async {
+        let (_, user) = match signed_in(&state, &headers).await? {
+            Ok(found) => found,
+            Err(redirect) => return Ok(redirect),
+        };
+        confirm_form(&state, &headers, &user, None)
+    }
+    .await
+    .map_err(Error::on_page)
+}
+
+fn confirm_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: &User,
+    error: Option<String>,
+) -> Result<Response> {
+    let (csrf, cookie) = csrf::ensure(headers, state.config.secure_cookies());
+    let status = if error.is_some() {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
+    let page = ConfirmPage {
+        username: user.username.clone(),
+        csrf,
+        needs_code: mfa::is_enrolled(user),
+        minutes: fresh::WINDOW / 60,
+        error,
+    };
+    Ok(csrf::attach(render_page(status, &page), cookie))
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn confirm(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(form): Form<ConfirmForm>,
+) -> Result<Response> {
+    async {
+        let (current, user) = match guarded(&state, &headers, &form.csrf).await? {
+            Ok(found) => found,
+            Err(redirect) => return Ok(redirect),
+        };
+        let attempt = |kind| Attempt {
+            kind,
+            username: &user.username,
+            user_id: Some(&user.id),
+            client_id: None,
+            ip: &ip,
+        };
+        let wrong = || {
+            let message = if mfa::is_enrolled(&user) {
+                "The password or the code is not correct."
+            } else {
+                "The password is not correct."
+            };
+            confirm_form(&state, &headers, &user, Some(message.into()))
+        };
+        let password_ok = attempts::guard(&state, &attempt(Kind::Reauthentication), async {
+            let ok = state
+                .passwords
+                .verify(&form.password, user.password_hash.as_deref())
+                .await?;
+            Ok(ok.then_some(()))
+        })
+        .await?;
+        match password_ok {
+            Outcome::Passed(()) => {}
+            Outcome::Locked { retry_after } => return Ok(locked_page(retry_after)),
+            Outcome::Failed => return wrong(),
+        }
+        let mut amr = vec![mfa::AMR_PASSWORD.to_string()];
+        if mfa::is_enrolled(&user) {
+            let code_ok = attempts::guard(
+                &state,
+                &attempt(Kind::SecondFactor),
+                verify_second_factor(&state, &user, &form.code),
+            )
+            .await?;
+            match code_ok {
+                Outcome::Passed(_) => amr.push(mfa::AMR_OTP.to_string()),
+                Outcome::Locked { retry_after } => return Ok(locked_page(retry_after)),
+                Outcome::Failed => return wrong(),
+            }
+        }
+        let cookie = session::reauthenticated(&state, &current.id, &amr).await?;
+        audit::record(&state.db, event("reauthenticated", &user, &ip), state.now()).await?;
+        Ok(interaction::with_cookie(
+            Redirect::to("/account").into_response(),
+            cookie,
+        ))
     }
     .await
     .map_err(Error::on_page)

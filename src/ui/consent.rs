@@ -1,18 +1,65 @@
-//! The consent decision (the page itself is rendered by the authorization flow).
+//! The consent page and its answer. Both ask the sign-in decision first: the page
+//! is shown, and the answer taken, only when consent is the step due (a missing
+//! second factor is asked for first, OIDC Core §3.1.2.4).
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
 
-use crate::app::AppState;
-use crate::auth::session;
-use crate::error::{Error, ErrorCode, OAuthError, Result};
-use crate::oidc::authorize::complete;
-use crate::store::{authorization_requests, consents, users};
+use crate::error::{Error, Result};
+use crate::oidc::scopes;
+use crate::scope::Scopes;
+use crate::signin::interaction::{self, Interaction};
+use crate::signin::next::{ConsentAnswer, Next};
+use crate::state::AppState;
 use crate::ui::csrf;
 use crate::ui::login::csrf_failed;
+use crate::ui::pages::{render_page, ConsentPage, ScopeLine};
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    #[serde(default)]
+    request_id: String,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Query(query): Query<ShowQuery>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    async {
+        let signin = interaction::load(&state, &headers, &query.request_id).await?;
+        match signin.decide(&state, None).await? {
+            Next::Consent => page(&state, &headers, &signin),
+            other => signin.respond(&state, other).await,
+        }
+    }
+    .await
+    .map_err(Error::on_page)
+}
+
+fn page(state: &AppState, headers: &HeaderMap, signin: &Interaction) -> Result<Response> {
+    let (Some(client), Some((_, user))) = (&signin.client, &signin.session) else {
+        return Err(interaction::expired());
+    };
+    let (csrf, cookie) = csrf::ensure(headers, state.config.secure_cookies());
+    let page = ConsentPage {
+        client_name: client.name.clone(),
+        request_id: signin.pending.id.clone(),
+        csrf,
+        username: user.username.clone(),
+        scopes: Scopes::parse(&signin.pending.scope)
+            .iter()
+            .map(|s| ScopeLine {
+                name: s.to_string(),
+                description: scopes::describe(s).to_string(),
+            })
+            .collect(),
+    };
+    Ok(csrf::attach(render_page(StatusCode::OK, &page), cookie))
+}
 
 #[derive(Deserialize)]
 pub struct ConsentForm {
@@ -33,49 +80,23 @@ pub async fn submit(
         if !csrf::verify(&headers, &form.csrf, state.config.secure_cookies()) {
             return Err(csrf_failed());
         }
-        let pending = complete::pending(&state, &form.request_id).await?;
-        // Consent is only ever asked for a client.
-        let Some(client) = complete::client_of(&state, &pending).await? else {
-            return Err(complete::expired());
-        };
-        let session = session::current(&state, &headers).await?;
-        let Some(session) =
-            session.filter(|s| !complete::needs_login(&pending, Some(s), state.now()))
-        else {
-            // Signed out meanwhile: start over at the login step.
-            return complete::proceed(&state, &headers, Some(&client), pending, None).await;
-        };
-        let enabled = users::find(&state.db, &session.user_id)
-            .await?
-            .is_some_and(|u| !u.disabled);
-        if !enabled {
-            return complete::proceed(&state, &headers, Some(&client), pending, None).await;
-        }
-        match form.decision.as_str() {
-            "allow" => {
-                consents::remember(
-                    &state.db,
-                    &session.user_id,
-                    &client.client_id,
-                    &pending.scope,
-                    state.now(),
-                )
-                .await?;
-                complete::issue_code(&state, &client, &pending, &session).await
-            }
-            "deny" => {
-                authorization_requests::complete(&state.db, &pending.id).await?;
-                Err(complete::redirect_error(
-                    &state,
-                    &pending,
-                    OAuthError::new(ErrorCode::AccessDenied, "the user denied access"),
+        let answer = match form.decision.as_str() {
+            "allow" => ConsentAnswer::Allow,
+            "deny" => ConsentAnswer::Deny,
+            _ => {
+                return Err(Error::page(
+                    StatusCode::BAD_REQUEST,
+                    "Invalid choice",
+                    "Choose Allow or Deny.",
                 ))
             }
-            _ => Err(Error::page(
-                StatusCode::BAD_REQUEST,
-                "Invalid choice",
-                "Choose Allow or Deny.",
-            )),
+        };
+        let signin = interaction::load(&state, &headers, &form.request_id).await?;
+        // The answer counts only if consent is the step due now: a session that
+        // lacks a second factor, or none at all, is sent to that step instead.
+        match signin.decide(&state, None).await? {
+            Next::Consent | Next::Issue { .. } => signin.advance(&state, Some(answer)).await,
+            other => signin.respond(&state, other).await,
         }
     }
     .await

@@ -7,15 +7,17 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use crate::app::AppState;
-use crate::auth::{mfa, session, throttle};
+use crate::auth::{mfa, session};
+use crate::domain::attempts::{self, Attempt, Kind, Outcome};
 use crate::error::{Error, Result};
-use crate::oidc::authorize::complete;
+use crate::signin::interaction::{self, continue_url, expired, Interaction};
+use crate::signin::next::{self, Next};
+use crate::state::AppState;
 use crate::store::audit::{self, Event};
 use crate::store::authorization_requests::{self, PendingRequest};
 use crate::store::users;
+use crate::ui::csrf;
 use crate::ui::pages::{render_page, LoginPage};
-use crate::ui::{csrf, mfa_step};
 use crate::web::client_ip::ClientIp;
 
 #[derive(Deserialize)]
@@ -30,27 +32,40 @@ pub async fn show(
     headers: HeaderMap,
 ) -> Result<Response> {
     async {
-        let pending = complete::pending(&state, &query.request_id).await?;
-        let username = pending.login_hint.clone().unwrap_or_default();
-        render(&state, &headers, &pending, username, None, StatusCode::OK).await
+        let signin = interaction::load(&state, &headers, &query.request_id).await?;
+        match signin.decide(&state, None).await? {
+            Next::Login => {
+                let username = signin.pending.login_hint.clone().unwrap_or_default();
+                render(&state, &headers, &signin, username, None, StatusCode::OK)
+            }
+            other => signin.respond(&state, other).await,
+        }
     }
     .await
     .map_err(Error::on_page)
 }
 
-async fn render(
+/// What the pages call the party the person signs in to.
+pub fn audience_name(signin: &Interaction) -> String {
+    signin
+        .client
+        .as_ref()
+        .map(|c| c.name.clone())
+        .unwrap_or_else(|| "your Gatehouse account".into())
+}
+
+fn render(
     state: &AppState,
     headers: &HeaderMap,
-    pending: &PendingRequest,
+    signin: &Interaction,
     username: String,
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response> {
-    let client = complete::client_of(state, pending).await?;
     let (csrf, cookie) = csrf::ensure(headers, state.config.secure_cookies());
     let page = LoginPage {
-        client_name: complete::audience_name(client.as_ref()),
-        request_id: pending.id.clone(),
+        client_name: audience_name(signin),
+        request_id: signin.pending.id.clone(),
         csrf,
         username,
         error,
@@ -94,60 +109,55 @@ pub async fn submit(
         if !csrf::verify(&headers, &form.csrf, state.config.secure_cookies()) {
             return Err(csrf_failed());
         }
-        let pending = complete::pending(&state, &form.request_id).await?;
-        let now = state.now();
-        // Unknown usernames are throttled like known ones: the same answers for both.
-        let account = throttle::account_key(&form.username);
-        let keys = [account.clone(), throttle::ip_key(&ip)];
-        if let Some(wait) = throttle::retry_after(&state.db, &keys, now).await? {
-            return Ok(locked_page(wait));
-        }
+        let signin = interaction::load(&state, &headers, &form.request_id).await?;
+        let client_id = signin.pending.client_id.as_deref();
         let user = users::find_by_username(&state.db, &form.username).await?;
-        // An unknown user is checked against a dummy hash: same work, same answer.
-        let password_ok = state
-            .passwords
-            .verify(
-                &form.password,
-                user.as_ref().and_then(|u| u.password_hash.as_deref()),
-            )
-            .await?;
-        let client_id = pending.client_id.as_deref();
-        let user = match user {
-            Some(user) if password_ok && !user.disabled => user,
-            other => {
-                crate::observability::metrics::login(false);
-                let locked = throttle::record_failure(&state.db, &keys, now).await?;
-                let user_id = other.as_ref().map(|u| u.id.as_str());
-                let event = |kind| Event {
-                    kind,
-                    user_id,
-                    client_id,
-                    ip: Some(&ip),
-                    detail: None,
-                };
-                audit::record(&state.db, event("login_failed"), now).await?;
-                if locked {
-                    audit::record(&state.db, event("login_locked"), now).await?;
-                }
+        let attempt = Attempt {
+            kind: Kind::Password,
+            username: &form.username,
+            user_id: user.as_ref().map(|u| u.id.as_str()),
+            client_id,
+            ip: &ip,
+        };
+        let checked = attempts::guard(&state, &attempt, async {
+            // An unknown user is checked against a dummy hash: same work, same answer.
+            let password_ok = state
+                .passwords
+                .verify(
+                    &form.password,
+                    user.as_ref().and_then(|u| u.password_hash.as_deref()),
+                )
+                .await?;
+            Ok(user.as_ref().filter(|u| password_ok && !u.disabled))
+        })
+        .await?;
+        let user = match checked {
+            Outcome::Passed(user) => user,
+            Outcome::Locked { retry_after } => return Ok(locked_page(retry_after)),
+            Outcome::Failed => {
                 let message = "Incorrect username or password.".to_string();
+                let status = StatusCode::UNAUTHORIZED;
                 return render(
                     &state,
                     &headers,
-                    &pending,
+                    &signin,
                     form.username,
                     Some(message),
-                    StatusCode::UNAUTHORIZED,
-                )
-                .await;
+                    status,
+                );
             }
         };
-        throttle::record_success(&state.db, &account).await?;
-        if mfa::second_factor_due(
-            &user,
-            &state.config.mfa_policy,
-            pending.acr_values.as_deref(),
-        ) {
-            return mfa_step::begin(&state, &pending, &user).await;
+        let facts = interaction::request_facts(&signin.pending);
+        let user_facts = interaction::user_facts(user);
+        if next::second_factor_due(&user_facts, state.config.mfa_policy, &facts) {
+            // The second step follows, for this user, in this (bound) browser.
+            if !authorization_requests::await_second_factor(&state.db, &signin.pending.id, &user.id)
+                .await?
+            {
+                return Err(expired());
+            }
+            let location = interaction::step_url("/login/mfa", &signin.pending);
+            return Ok(Redirect::to(&location).into_response());
         }
         crate::observability::metrics::login(true);
         audit::record(
@@ -159,10 +169,10 @@ pub async fn submit(
                 ip: Some(&ip),
                 detail: Some("pwd"),
             },
-            now,
+            state.now(),
         )
         .await?;
-        finish(&state, &pending, &user.id, &[mfa::AMR_PASSWORD]).await
+        finish(&state, &signin.pending, &user.id, &[mfa::AMR_PASSWORD]).await
     }
     .await
     .map_err(Error::on_page)
@@ -190,18 +200,11 @@ pub async fn start_session(
 ) -> Result<HeaderValue> {
     if !authorization_requests::mark_authenticated(&state.db, pending).await? {
         // Finished or purged while the credentials were checked.
-        return Err(complete::expired());
+        return Err(expired());
     }
     let amr: Vec<String> = amr.iter().map(|m| m.to_string()).collect();
     let (_session, cookie) = session::start(state, user_id, &amr).await?;
     Ok(cookie)
-}
-
-pub fn continue_url(pending: &PendingRequest) -> String {
-    format!(
-        "/authorize/continue?request_id={}",
-        url::form_urlencoded::byte_serialize(pending.id.as_bytes()).collect::<String>()
-    )
 }
 
 pub fn csrf_failed() -> Error {

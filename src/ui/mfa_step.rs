@@ -9,77 +9,36 @@ use base64::Engine;
 use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
-use crate::app::AppState;
-use crate::auth::{mfa, recovery, throttle, totp};
+use crate::auth::{mfa, recovery, session, totp};
+use crate::domain::attempts::{self, Attempt, Kind, Outcome};
 use crate::error::{Error, Result};
-use crate::oidc::authorize::complete;
-use crate::secrets::{constant_time_eq, hash_token, random_token};
+use crate::signin::interaction::{self, continue_url, expired, Interaction};
+use crate::signin::next::{Next, SecondFactor};
+use crate::state::AppState;
 use crate::store::audit::{self, Event};
-use crate::store::authorization_requests::{self, PendingRequest};
+use crate::store::authorization_requests;
 use crate::store::recovery_codes;
 use crate::store::users::{self, User};
 use crate::ui::csrf;
-use crate::ui::login::{continue_url, csrf_failed, locked_page, start_session};
+use crate::ui::login::{audience_name, csrf_failed, locked_page, start_session};
 use crate::ui::pages::{render_page, EnrollPage, MfaPage, RecoveryCodesPage};
 use crate::web::client_ip::ClientIp;
-use crate::web::cookies;
 
-fn binding_cookie(secure: bool) -> &'static str {
-    if secure {
-        "__Host-gatehouse_mfa"
-    } else {
-        "gatehouse_mfa"
-    }
-}
-
-/// After the password: remember the user on the request, bound to this browser by a
-/// cookie, and go to the second step.
-pub async fn begin(state: &AppState, pending: &PendingRequest, user: &User) -> Result<Response> {
-    let secret = random_token();
-    if !authorization_requests::await_second_factor(
-        &state.db,
-        &pending.id,
-        &user.id,
-        &hash_token(&secret),
-    )
-    .await?
-    {
-        return Err(complete::expired());
-    }
-    let secure = state.config.secure_cookies();
-    let cookie = cookies::build(binding_cookie(secure), &secret, "Lax", secure, None);
-    let location = format!(
-        "/login/mfa?request_id={}",
-        url::form_urlencoded::byte_serialize(pending.id.as_bytes()).collect::<String>()
-    );
-    let mut response = Redirect::to(&location).into_response();
-    response.headers_mut().append(header::SET_COOKIE, cookie);
-    Ok(response)
-}
-
-/// The request and the user whose password this browser just gave, or an error page.
+/// The sign-in waiting for a second factor, and whose; or the answer to give
+/// when the sign-in is at another step.
 async fn load(
     state: &AppState,
     headers: &HeaderMap,
     request_id: &str,
-) -> Result<(PendingRequest, User)> {
-    let pending = complete::pending(state, request_id).await?;
-    let secure = state.config.secure_cookies();
-    let bound = match (
-        cookies::get(headers, binding_cookie(secure)),
-        &pending.mfa_binding_hash,
-    ) {
-        (Some(secret), Some(hash)) => constant_time_eq(&hash_token(secret), hash),
-        _ => false,
-    };
-    let user = match (&pending.mfa_user_id, bound) {
-        (Some(user_id), true) => users::find(&state.db, user_id)
-            .await?
-            .filter(|u| !u.disabled),
-        _ => None,
-    };
-    let user = user.ok_or_else(complete::expired)?;
-    Ok((pending, user))
+) -> Result<std::result::Result<(Interaction, SecondFactor, User), Response>> {
+    let signin = interaction::load(state, headers, request_id).await?;
+    match signin.decide(state, None).await? {
+        Next::SecondFactor(step) => {
+            let user = signin.user().cloned().ok_or_else(expired)?;
+            Ok(Ok((signin, step, user)))
+        }
+        other => Ok(Err(signin.respond(state, other).await?)),
+    }
 }
 
 #[derive(Deserialize)]
@@ -94,38 +53,39 @@ pub async fn show(
     headers: HeaderMap,
 ) -> Result<Response> {
     async {
-        let (pending, user) = load(&state, &headers, &query.request_id).await?;
-        if mfa::is_enrolled(&user) {
-            code_page(&state, &headers, &pending, None, StatusCode::OK).await
-        } else {
+        let (signin, step, user) = match load(&state, &headers, &query.request_id).await? {
+            Ok(found) => found,
+            Err(elsewhere) => return Ok(elsewhere),
+        };
+        match step {
+            SecondFactor::Verify => code_page(&state, &headers, &signin, None, StatusCode::OK),
             // Required but not set up: enrol now, before any code is issued.
-            enroll_page(
+            SecondFactor::Enroll => enroll_page(
                 &state,
                 &headers,
                 "/login/mfa/enroll",
-                &pending.id,
+                &signin.pending.id,
                 &user,
                 None,
                 None,
-            )
+            ),
         }
     }
     .await
     .map_err(Error::on_page)
 }
 
-async fn code_page(
+fn code_page(
     state: &AppState,
     headers: &HeaderMap,
-    pending: &PendingRequest,
+    signin: &Interaction,
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response> {
-    let client = complete::client_of(state, pending).await?;
     let (csrf, cookie) = csrf::ensure(headers, state.config.secure_cookies());
     let page = MfaPage {
-        client_name: complete::audience_name(client.as_ref()),
-        request_id: pending.id.clone(),
+        client_name: audience_name(signin),
+        request_id: signin.pending.id.clone(),
         csrf,
         error,
     };
@@ -261,53 +221,80 @@ pub async fn submit(
         if !csrf::verify(&headers, &form.csrf, state.config.secure_cookies()) {
             return Err(csrf_failed());
         }
-        let (pending, user) = load(&state, &headers, &form.request_id).await?;
-        let now = state.now();
-        let account = throttle::account_key(&user.username);
-        let keys = [account.clone(), throttle::ip_key(&ip)];
-        if let Some(wait) = throttle::retry_after(&state.db, &keys, now).await? {
-            return Ok(locked_page(wait));
-        }
-        let event = |kind, detail| Event {
-            kind,
-            user_id: Some(&user.id),
-            client_id: pending.client_id.as_deref(),
-            ip: Some(&ip),
-            detail,
+        let (signin, step, user) = match load(&state, &headers, &form.request_id).await? {
+            Ok(found) => found,
+            Err(elsewhere) => return Ok(elsewhere),
         };
-        match verify_second_factor(&state, &user, &form.code).await? {
-            Some(method) => {
-                throttle::record_success(&state.db, &account).await?;
-                audit::record(&state.db, event("mfa_ok", Some(method)), now).await?;
-                if method == "recovery_code" {
-                    audit::record(&state.db, event("recovery_code_used", None), now).await?;
-                }
-                audit::record(&state.db, event("login_ok", Some("pwd otp")), now).await?;
-                crate::observability::metrics::login(true);
-                crate::ui::login::finish(
-                    &state,
-                    &pending,
-                    &user.id,
-                    &[mfa::AMR_PASSWORD, mfa::AMR_OTP],
-                )
-                .await
-            }
-            None => {
-                let locked = throttle::record_failure(&state.db, &keys, now).await?;
-                audit::record(&state.db, event("mfa_failed", None), now).await?;
-                crate::observability::metrics::login(false);
-                if locked {
-                    audit::record(&state.db, event("mfa_locked", None), now).await?;
-                }
-                code_page(
+        if step == SecondFactor::Enroll {
+            return enroll_page(
+                &state,
+                &headers,
+                "/login/mfa/enroll",
+                &signin.pending.id,
+                &user,
+                None,
+                None,
+            );
+        }
+        let client_id = signin.pending.client_id.as_deref();
+        let attempt = Attempt {
+            kind: Kind::SecondFactor,
+            username: &user.username,
+            user_id: Some(&user.id),
+            client_id,
+            ip: &ip,
+        };
+        let checked = attempts::guard(
+            &state,
+            &attempt,
+            verify_second_factor(&state, &user, &form.code),
+        )
+        .await?;
+        let method = match checked {
+            Outcome::Passed(method) => method,
+            Outcome::Locked { retry_after } => return Ok(locked_page(retry_after)),
+            Outcome::Failed => {
+                return code_page(
                     &state,
                     &headers,
-                    &pending,
+                    &signin,
                     Some("That code is not valid. Try the current code from your app.".into()),
                     StatusCode::UNAUTHORIZED,
                 )
-                .await
             }
+        };
+        let now = state.now();
+        let event = |kind, detail| Event {
+            kind,
+            user_id: Some(&user.id),
+            client_id,
+            ip: Some(&ip),
+            detail,
+        };
+        audit::record(&state.db, event("mfa_ok", Some(method)), now).await?;
+        if method == "recovery_code" {
+            audit::record(&state.db, event("recovery_code_used", None), now).await?;
+        }
+        audit::record(&state.db, event("login_ok", Some("pwd otp")), now).await?;
+        crate::observability::metrics::login(true);
+        let amr = [mfa::AMR_PASSWORD, mfa::AMR_OTP];
+        match (&signin.password_user, &signin.session) {
+            // The password was given for this request: a new session.
+            (Some(_), _) => crate::ui::login::finish(&state, &signin.pending, &user.id, &amr).await,
+            // Step-up of the browser's session: it now has the second factor.
+            (None, Some((session, _))) => {
+                if !authorization_requests::mark_authenticated(&state.db, &signin.pending).await? {
+                    return Err(expired());
+                }
+                let amr: Vec<String> = amr.iter().map(|m| m.to_string()).collect();
+                let cookie = session::reauthenticated(&state, &session.id, &amr)
+                    .await?
+                    .ok_or_else(expired)?;
+                let mut response = Redirect::to(&continue_url(&signin.pending)).into_response();
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+                Ok(response)
+            }
+            (None, None) => Err(expired()),
         }
     }
     .await
@@ -325,10 +312,14 @@ pub async fn enroll(
         if !csrf::verify(&headers, &form.csrf, state.config.secure_cookies()) {
             return Err(csrf_failed());
         }
-        let (pending, user) = load(&state, &headers, &form.request_id).await?;
-        if mfa::is_enrolled(&user) {
-            return code_page(&state, &headers, &pending, None, StatusCode::OK).await;
+        let (signin, step, user) = match load(&state, &headers, &form.request_id).await? {
+            Ok(found) => found,
+            Err(elsewhere) => return Ok(elsewhere),
+        };
+        if step == SecondFactor::Verify {
+            return code_page(&state, &headers, &signin, None, StatusCode::OK);
         }
+        let pending = &signin.pending;
         let Some(codes) =
             confirm_enrollment(&state, &user, &form.sealed_secret, &form.code).await?
         else {
@@ -358,14 +349,14 @@ pub async fn enroll(
         .await?;
         let cookie = start_session(
             &state,
-            &pending,
+            pending,
             &user.id,
             &[mfa::AMR_PASSWORD, mfa::AMR_OTP],
         )
         .await?;
         let page = RecoveryCodesPage {
             codes,
-            continue_to: continue_url(&pending),
+            continue_to: continue_url(pending),
         };
         let mut response = render_page(StatusCode::OK, &page);
         response.headers_mut().append(header::SET_COOKIE, cookie);

@@ -4,6 +4,7 @@ pub mod account;
 pub mod consent;
 pub mod csrf;
 pub mod login;
+pub mod logout;
 pub mod mfa_step;
 pub mod pages;
 pub mod static_files;

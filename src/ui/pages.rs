@@ -73,9 +73,22 @@ pub struct AccountPage {
     pub csrf: String,
     pub sessions: Vec<SessionLine>,
     pub totp_enabled: bool,
+    /// The user's policy requires a second factor: it cannot be turned off.
+    pub mfa_required: bool,
     pub recovery_remaining: u64,
     pub notice: Option<String>,
     pub password_error: Option<String>,
+}
+
+/// "Confirm it's you" before a change to how the account signs in.
+#[derive(Template)]
+#[template(path = "confirm.html")]
+pub struct ConfirmPage {
+    pub username: String,
+    pub csrf: String,
+    pub needs_code: bool,
+    pub minutes: i64,
+    pub error: Option<String>,
 }
 
 /// RP-Initiated Logout: asked when the request does not prove which client sent it.
@@ -83,6 +96,8 @@ pub struct AccountPage {
 #[template(path = "logout.html")]
 pub struct LogoutPage {
     pub username: String,
+    /// The request named another account than the one signed in here.
+    pub other_account: bool,
     pub client_name: Option<String>,
     pub csrf: String,
     pub client_id: String,

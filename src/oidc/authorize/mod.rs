@@ -1,19 +1,18 @@
 //! The authorization endpoint (RFC 6749 §3.1, OIDC Core §3.1.2), GET and POST.
 
 pub mod checks;
-pub mod complete;
 
 use axum::body::Bytes;
 use axum::extract::{Query, RawQuery, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::app::AppState;
-use crate::auth::session;
 use crate::error::{Error, ErrorCode, ErrorRedirect, OAuthError, Result};
 use crate::oidc::id_token_hint;
-use crate::store::{authorization_requests, clients};
+use crate::signin::interaction::{self, Interaction};
+use crate::state::AppState;
+use crate::store::clients;
 use crate::web::params::Params;
 
 pub async fn handle(
@@ -66,7 +65,7 @@ async fn start(state: &AppState, headers: &HeaderMap, params: &Params) -> Result
         }))
     };
     let request = checks::validate(params, &client, redirect_uri).map_err(to_client)?;
-    let mut session = session::current(state, headers).await?;
+    let mut session = interaction::signed_in_user(state, headers).await?;
     if let Some(raw) = params.get("id_token_hint") {
         // OIDC Core §3.1.2.1: a hint for another user than the signed-in one means
         // that user must sign in (login_required under prompt=none).
@@ -76,18 +75,28 @@ async fn start(state: &AppState, headers: &HeaderMap, params: &Params) -> Result
                 "id_token_hint is not an ID token of this issuer",
             ))
         })?;
-        if session.as_ref().is_some_and(|s| s.user_id != hint.subject) {
+        if session
+            .as_ref()
+            .is_some_and(|(s, _)| s.user_id != hint.subject)
+        {
             session = None;
         }
     }
-    let pending = authorization_requests::create(
-        &state.db,
-        request,
-        state.now(),
-        state.config.authorization_request_ttl as i64,
-    )
-    .await?;
-    complete::proceed(state, headers, Some(&client), pending, session).await
+    let (pending, cookie) = interaction::create(state, headers, request).await?;
+    let signin = Interaction {
+        pending,
+        client: Some(client),
+        session,
+        password_user: None,
+    };
+    // The binding cookie goes with every answer, errors for the client included.
+    match signin.advance(state, None).await {
+        Ok(response) => Ok(interaction::with_cookie(response, cookie)),
+        Err(err) => Ok(interaction::with_cookie(
+            err.on_page().into_response(),
+            cookie,
+        )),
+    }
 }
 
 #[derive(Deserialize)]
@@ -103,10 +112,8 @@ pub async fn resume(
     headers: HeaderMap,
 ) -> Result<Response> {
     async {
-        let pending = complete::pending(&state, &query.request_id).await?;
-        let client = complete::client_of(&state, &pending).await?;
-        let session = session::current(&state, &headers).await?;
-        complete::proceed(&state, &headers, client.as_ref(), pending, session).await
+        let signin = interaction::load(&state, &headers, &query.request_id).await?;
+        signin.advance(&state, None).await
     }
     .await
     .map_err(Error::on_page)

@@ -1,9 +1,9 @@
 //! The authorization_code grant (RFC 6749 §4.1.3) with PKCE (RFC 7636 §4.5–4.6).
 
-use crate::app::AppState;
 use crate::error::{Error, ErrorCode, Result};
 use crate::oidc::pkce;
 use crate::oidc::token::TokenResponse;
+use crate::state::AppState;
 use crate::store::authorization_codes::{self, AuthorizationCode};
 use crate::store::clients::Client;
 use crate::store::grants;

@@ -1,9 +1,9 @@
 //! The client_credentials grant (RFC 6749 §4.4): a confidential client acting on
 //! its own behalf.
 
-use crate::app::AppState;
 use crate::error::{Error, ErrorCode, Result};
 use crate::oidc::token::TokenResponse;
+use crate::state::AppState;
 use crate::store::clients::Client;
 use crate::web::params::Params;
 

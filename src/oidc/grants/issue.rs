@@ -1,12 +1,12 @@
 //! Minting the signed tokens a grant type answers with.
 
-use crate::app::AppState;
 use crate::error::Result;
 use crate::keys::jwt;
 use crate::oidc::access_token::new_jti;
 use crate::oidc::token::TokenResponse;
 use crate::oidc::tokens::{self, AccessTokenClaims, IdTokenClaims};
 use crate::oidc::{claims_request, scopes};
+use crate::state::AppState;
 use crate::store::clients::Client;
 use crate::store::grants::Grant;
 use crate::store::users;

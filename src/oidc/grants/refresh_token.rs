@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::app::AppState;
 use crate::error::{Error, ErrorCode, Result};
 use crate::oidc::scopes;
 use crate::oidc::token::TokenResponse;
+use crate::state::AppState;
 use crate::store::audit::{self, Event};
 use crate::store::clients::Client;
 use crate::store::grants::{self, Grant};
@@ -209,7 +209,7 @@ async fn refresh_once(
 /// lifetime, its user still enabled, and, without offline_access, its browser session
 /// still live (OIDC Core §11).
 pub async fn live_grant(state: &AppState, token: &RefreshToken, now: i64) -> Result<Grant> {
-    let offline = token.scope.split(' ').any(|s| s == "offline_access");
+    let offline = crate::scope::Scopes::parse(&token.scope).offline_access();
     if let Some(grant) = grants::find_usable(&state.db, &token.grant_id, now, !offline).await? {
         return Ok(grant);
     }

@@ -25,8 +25,10 @@ pub struct Model {
     pub response_mode: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub claims: Option<String>,
+    /// The user whose password this request's browser gave, awaiting the second factor.
     pub mfa_user_id: Option<String>,
-    pub mfa_binding_hash: Option<String>,
+    /// Hex SHA-256 of the browser-binding cookie of the browser that started it.
+    pub browser_hash: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
 }

@@ -19,6 +19,8 @@ pub struct Model {
     pub last_seen_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    /// When the user last re-authenticated in this session ("confirm it's you").
+    pub confirmed_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,7 +1,9 @@
 //! RP-Initiated Logout 1.0 (`end_session_endpoint`), GET and POST.
 //!
-//! A request proven by a valid id_token_hint ends the session at once and returns
-//! to a registered post_logout_redirect_uri; anything else asks the person first.
+//! A request proven by a valid id_token_hint of the signed-in user ends the session
+//! at once and returns to a registered post_logout_redirect_uri; anything else
+//! (no hint, or a hint naming another user) asks the person first (§2, §6).
+//! Every sign-out ends the server-side session and its grants.
 //! A redirect goes only to an exactly registered URI, never anywhere else.
 
 use axum::body::Bytes;
@@ -11,10 +13,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::session;
+use crate::domain::sessions::end_session;
 use crate::error::{Error, Result};
-use crate::oidc::{id_token_hint, logout, redirect_uri};
+use crate::oidc::{id_token_hint, redirect_uri};
+use crate::state::AppState;
 use crate::store::clients::{self, Client};
 use crate::store::users;
 use crate::ui::csrf;
@@ -126,35 +129,33 @@ pub async fn handle(
                 false,
             ));
         };
-        match &hint {
-            Some(h) => {
-                // A valid hint proves the client; end the session it names if it is
-                // this browser's (another user's hint ends nothing here).
-                if h.subject == current.user_id {
-                    logout::end_session(&state, &current.user_id, &current.id).await?;
-                }
-                Ok(finish(
+        // A valid hint proves the client; it proves the person only when it names the
+        // user signed in here. Otherwise ask, so a link cannot sign people out.
+        let other_account = match &hint {
+            Some(h) if h.subject == current.user_id => {
+                end_session(&state, &current.user_id, &current.id).await?;
+                return Ok(finish(
                     &state,
                     back_to.as_deref(),
                     params.get("state"),
                     true,
-                ))
+                ));
             }
-            None => {
-                // Not proven: ask first, so a link cannot sign people out.
-                let user = users::find(&state.db, &current.user_id).await?;
-                let (csrf, cookie) = csrf::ensure(&headers, state.config.secure_cookies());
-                let page = LogoutPage {
-                    username: user.map(|u| u.username).unwrap_or_default(),
-                    client_name: client.as_ref().map(|c| c.name.clone()),
-                    csrf,
-                    client_id: client_id.unwrap_or_default(),
-                    post_logout_redirect_uri: back_to.unwrap_or_default(),
-                    state: params.get("state").unwrap_or_default().to_string(),
-                };
-                Ok(csrf::attach(render_page(StatusCode::OK, &page), cookie))
-            }
-        }
+            Some(_) => true,
+            None => false,
+        };
+        let user = users::find(&state.db, &current.user_id).await?;
+        let (csrf, cookie) = csrf::ensure(&headers, state.config.secure_cookies());
+        let page = LogoutPage {
+            username: user.map(|u| u.username).unwrap_or_default(),
+            other_account,
+            client_name: client.as_ref().map(|c| c.name.clone()),
+            csrf,
+            client_id: client_id.unwrap_or_default(),
+            post_logout_redirect_uri: back_to.unwrap_or_default(),
+            state: params.get("state").unwrap_or_default().to_string(),
+        };
+        Ok(csrf::attach(render_page(StatusCode::OK, &page), cookie))
     }
     .await
     .map_err(Error::on_page)
@@ -187,7 +188,7 @@ pub async fn confirm(
         // Checked again: the form came back from the browser.
         let (_, back_to) = destination(&state, client_id.as_deref(), uri.as_deref()).await?;
         if let Some(current) = session::current(&state, &headers).await? {
-            logout::end_session(&state, &current.user_id, &current.id).await?;
+            end_session(&state, &current.user_id, &current.id).await?;
         }
         let state_param = nonempty(&form.state);
         Ok(finish(

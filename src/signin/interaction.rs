@@ -1,0 +1,314 @@
+//! A sign-in in progress: the pending request (checked to belong to this browser),
+//! its client, the browser's session and the user. `decide` gathers the facts and
+//! asks `next::next`; `respond` carries out the answer. The answer is always a
+//! redirect to the step's page, the code, or an error for the client: pages are
+//! rendered by the handlers of those steps, which ask the same question again.
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::auth::{mfa, session};
+use crate::error::{Error, ErrorRedirect, OAuthError, Result};
+use crate::scope::Scopes;
+use crate::signin::binding;
+use crate::signin::issue;
+use crate::signin::next::{
+    self, ConsentAnswer, Facts, Next, RequestFacts, SessionFacts, UserFacts,
+};
+use crate::state::AppState;
+use crate::store::authorization_requests::{self, NewRequest, PendingRequest};
+use crate::store::clients::{self, Client};
+use crate::store::sessions::Session;
+use crate::store::users::{self, User};
+use crate::store::{consents, from_json_list};
+
+pub struct Interaction {
+    pub pending: PendingRequest,
+    /// None for a sign-in to the account page.
+    pub client: Option<Client>,
+    /// The browser's live session and its (enabled) user.
+    pub session: Option<(Session, User)>,
+    /// The user whose password this browser gave for this request.
+    pub password_user: Option<User>,
+}
+
+/// The page for a sign-in request that expired or was completed.
+pub fn expired() -> Error {
+    Error::page(
+        StatusCode::BAD_REQUEST,
+        "Sign-in expired",
+        "This sign-in request has expired or was already completed. \
+         Return to the application and start again.",
+    )
+}
+
+/// The page for a request id brought by a browser that did not start it.
+pub fn other_browser() -> Error {
+    Error::page(
+        StatusCode::BAD_REQUEST,
+        "Sign-in started elsewhere",
+        "This sign-in was started in another browser. \
+         Return to the application and start again here.",
+    )
+}
+
+/// The browser's session with its user, when both are live and enabled.
+pub async fn signed_in_user(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(Session, User)>> {
+    let Some(session) = session::current(state, headers).await? else {
+        return Ok(None);
+    };
+    Ok(users::find(&state.db, &session.user_id)
+        .await?
+        .filter(|u| !u.disabled)
+        .map(|user| (session, user)))
+}
+
+/// Starts a request bound to this browser; returns it with the binding cookie to
+/// set when the browser had none.
+pub async fn create(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: NewRequest,
+) -> Result<(PendingRequest, Option<HeaderValue>)> {
+    let (browser_hash, cookie) = binding::ensure(headers, state.config.secure_cookies());
+    let pending = authorization_requests::create(
+        &state.db,
+        request,
+        &browser_hash,
+        state.now(),
+        state.config.authorization_request_ttl as i64,
+    )
+    .await?;
+    Ok((pending, cookie))
+}
+
+/// A request for a sign-in that ends at the account page.
+pub fn account_request() -> NewRequest {
+    NewRequest {
+        client_id: None,
+        redirect_uri: "/account".into(),
+        scope: String::new(),
+        state: None,
+        nonce: None,
+        code_challenge: String::new(),
+        prompt: None,
+        max_age: None,
+        login_hint: None,
+        acr_values: None,
+        response_mode: None,
+        claims: None,
+    }
+}
+
+/// The pending request named by `id`, if it is live and this browser's.
+pub async fn load(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Interaction> {
+    // Ids are our own 43-character base64url tokens: anything else is not looked up.
+    let well_formed = id.len() == 43
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let found = if well_formed {
+        authorization_requests::find_live(&state.db, id, state.now()).await?
+    } else {
+        None
+    };
+    let pending = found.ok_or_else(expired)?;
+    if !binding::matches(
+        headers,
+        state.config.secure_cookies(),
+        pending.browser_hash.as_deref(),
+    ) {
+        return Err(other_browser());
+    }
+    let client = match &pending.client_id {
+        Some(client_id) => Some(clients::find(&state.db, client_id).await?.ok_or_else(|| {
+            Error::page(
+                StatusCode::BAD_REQUEST,
+                "Unknown application",
+                "The application is no longer registered.",
+            )
+        })?),
+        None => None,
+    };
+    let password_user = match &pending.mfa_user_id {
+        Some(user_id) => users::find(&state.db, user_id).await?,
+        None => None,
+    };
+    let session = signed_in_user(state, headers).await?;
+    Ok(Interaction {
+        pending,
+        client,
+        session,
+        password_user,
+    })
+}
+
+fn has_prompt(pending: &PendingRequest, value: &str) -> bool {
+    pending
+        .prompt
+        .as_deref()
+        .is_some_and(|p| p.split(' ').any(|v| v == value))
+}
+
+pub fn user_facts(user: &User) -> UserFacts {
+    UserFacts {
+        disabled: user.disabled,
+        enrolled: mfa::is_enrolled(user),
+        policy: user.mfa_policy.as_deref().and_then(mfa::MfaPolicy::parse),
+    }
+}
+
+pub fn session_facts(session: &Session, user: &User) -> SessionFacts {
+    SessionFacts {
+        auth_time: session.auth_time,
+        expires_at: session.expires_at,
+        second_factor: mfa::has_second_factor(&from_json_list(&session.amr)),
+        user: user_facts(user),
+    }
+}
+
+pub fn request_facts(pending: &PendingRequest) -> RequestFacts {
+    RequestFacts {
+        prompt_none: has_prompt(pending, "none"),
+        prompt_login: has_prompt(pending, "login"),
+        prompt_consent: has_prompt(pending, "consent"),
+        max_age: pending.max_age,
+        wants_second_factor: mfa::requested(pending.acr_values.as_deref()),
+        offline_access: Scopes::parse(&pending.scope).offline_access(),
+    }
+}
+
+impl Interaction {
+    /// The user this sign-in is about: the one who just gave the password, else
+    /// the session's.
+    pub fn user(&self) -> Option<&User> {
+        self.password_user
+            .as_ref()
+            .or(self.session.as_ref().map(|(_, u)| u))
+    }
+
+    /// Asks the one decision what comes next.
+    pub async fn decide(&self, state: &AppState, answer: Option<ConsentAnswer>) -> Result<Next> {
+        let remembered = match (&self.session, &self.client) {
+            (Some((_, user)), Some(client)) => {
+                consents::granted_scopes(&state.db, &user.id, &client.client_id)
+                    .await?
+                    .is_some_and(|granted| {
+                        Scopes::parse(&granted).covers(&Scopes::parse(&self.pending.scope))
+                    })
+            }
+            _ => false,
+        };
+        Ok(next::next(&Facts {
+            request: request_facts(&self.pending),
+            password_user: self.password_user.as_ref().map(user_facts),
+            session: self.session.as_ref().map(|(s, u)| session_facts(s, u)),
+            client: self.client.as_ref().map(|c| next::ClientFacts {
+                skip_consent: c.skip_consent,
+            }),
+            consent_remembered: remembered,
+            consent_answer: answer,
+            policy: state.config.mfa_policy,
+            now: state.now(),
+        }))
+    }
+
+    /// Carries out `next`.
+    pub async fn respond(&self, state: &AppState, next: Next) -> Result<Response> {
+        let step = |path: &str| Ok(Redirect::to(&step_url(path, &self.pending)).into_response());
+        match next {
+            Next::Login => step("/login"),
+            Next::SecondFactor(_) => step("/login/mfa"),
+            Next::Consent => step("/consent"),
+            Next::Fail(error) => {
+                authorization_requests::complete(&state.db, &self.pending.id).await?;
+                Err(redirect_error(state, &self.pending, error))
+            }
+            Next::Issue { remember_consent } => {
+                let Some((session, user)) = &self.session else {
+                    return Err(Error::Internal(anyhow::anyhow!("issue without a session")));
+                };
+                let Some(client) = &self.client else {
+                    // An account-page sign-in ends at the account page.
+                    authorization_requests::complete(&state.db, &self.pending.id).await?;
+                    return Ok(Redirect::to("/account").into_response());
+                };
+                if remember_consent {
+                    consents::remember(
+                        &state.db,
+                        &user.id,
+                        &client.client_id,
+                        &self.pending.scope,
+                        state.now(),
+                    )
+                    .await?;
+                }
+                issue::code(state, client, &self.pending, session).await
+            }
+        }
+    }
+
+    /// decide, then respond.
+    pub async fn advance(
+        &self,
+        state: &AppState,
+        answer: Option<ConsentAnswer>,
+    ) -> Result<Response> {
+        let next = self.decide(state, answer).await?;
+        self.respond(state, next).await
+    }
+}
+
+/// The decision for the account page, which is a sign-in without a client: Issue
+/// when the browser's session is good enough for it as it is.
+pub fn account_decision(state: &AppState, session: Option<&(Session, User)>) -> Next {
+    next::next(&Facts {
+        request: RequestFacts::default(),
+        password_user: None,
+        session: session.map(|(s, u)| session_facts(s, u)),
+        client: None,
+        consent_remembered: false,
+        consent_answer: None,
+        policy: state.config.mfa_policy,
+        now: state.now(),
+    })
+}
+
+/// `/login?request_id=…` and the like.
+pub fn step_url(path: &str, pending: &PendingRequest) -> String {
+    format!(
+        "{path}?request_id={}",
+        url::form_urlencoded::byte_serialize(pending.id.as_bytes()).collect::<String>()
+    )
+}
+
+/// Where the steps send the browser once the person has signed in.
+pub fn continue_url(pending: &PendingRequest) -> String {
+    step_url("/authorize/continue", pending)
+}
+
+pub fn is_form_post(pending: &PendingRequest) -> bool {
+    pending.response_mode.as_deref() == Some("form_post")
+}
+
+/// An error sent back to the client (RFC 6749 §4.1.2.1, RFC 9207).
+pub fn redirect_error(state: &AppState, pending: &PendingRequest, error: OAuthError) -> Error {
+    Error::Redirect(Box::new(ErrorRedirect {
+        redirect_uri: pending.redirect_uri.clone(),
+        state: pending.state.clone(),
+        issuer: state.issuer().to_string(),
+        error,
+        form_post: is_form_post(pending),
+    }))
+}
+
+/// Adds a `Set-Cookie` when there is one.
+pub fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
+    if let Some(cookie) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}

@@ -1,0 +1,67 @@
+//! The shared handles every handler and task works with. It sits below the
+//! handlers: protocol endpoints, pages and the CLI all take it from here.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+
+use crate::auth::password::Passwords;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::keys::Keys;
+use crate::observability::metrics;
+use crate::store;
+use crate::store::clients::ClientCache;
+use crate::store::grants::GrantCache;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: DatabaseConnection,
+    pub keys: Arc<Keys>,
+    pub clock: Clock,
+    pub passwords: Passwords,
+    pub clients: Arc<ClientCache>,
+    pub grants: Arc<GrantCache>,
+    /// Renders /metrics; shared by every server in the process (one global recorder).
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+}
+
+impl AppState {
+    /// Connects, migrates and loads the signing keys (creating the first one).
+    pub async fn start(config: Config, clock: Clock) -> anyhow::Result<AppState> {
+        let db = store::connect(&config.database_url)
+            .await
+            .context("cannot open the database (GATEHOUSE_DATABASE_URL)")?;
+        store::migrate(&db)
+            .await
+            .context("database migration failed")?;
+        let master = crate::keys::master::load(
+            config.master_key.as_deref(),
+            std::path::Path::new(&config.master_key_file),
+            store::signing_keys::any(&db).await?,
+        )?;
+        let keys = Keys::start(&db, master, config.key_policy(), clock.now()).await?;
+        let passwords = Passwords::new(config.password_hash_concurrency);
+        let clients = Arc::new(ClientCache::new(config.client_cache_ttl));
+        Ok(AppState {
+            clients,
+            grants: Arc::default(),
+            config: Arc::new(config),
+            db,
+            keys: Arc::new(keys),
+            clock,
+            passwords,
+            metrics: metrics::handle(),
+        })
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.config.issuer
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
