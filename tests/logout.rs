@@ -478,3 +478,41 @@ async fn address_phone_and_the_claims_parameter() {
             .contains(&Value::from(scope)));
     }
 }
+
+#[tokio::test]
+async fn disabling_a_user_from_the_command_line_notifies_their_clients() {
+    let (endpoint, seen) = backchannel_endpoint().await;
+    let (server, browser) = setup(Some(endpoint)).await;
+    let tokens = sign_in(&server, &browser, "").await;
+    let sid = decode(tokens["id_token"].as_str().unwrap(), 1)["sid"].clone();
+    // Awaited, so that this runtime keeps serving the client's endpoint meanwhile.
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["user", "disable", "alice"])
+        .env("GATEHOUSE_DATABASE_URL", &server.db.url)
+        .env("GATEHOUSE_MASTER_KEY", &server.db.master_key)
+        .env("GATEHOUSE_ISSUER", &server.base)
+        .env("RUST_LOG", "off")
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    // The command waits for the delivery before it exits.
+    let tokens_seen = seen.lock().unwrap().clone();
+    assert_eq!(tokens_seen.len(), 1);
+    let claims = decode(&tokens_seen[0], 1);
+    assert_eq!(claims["sid"], sid);
+    assert_eq!(claims["iss"], server.base.as_str());
+    let (status, _, body) = token_request(
+        &server,
+        Some(("app", SECRET)),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}
