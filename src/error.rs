@@ -7,7 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::ui::pages::{render_page, ErrorPage};
+use crate::web::page::{render_page, ErrorPage};
 
 /// OAuth 2.0 / OpenID Connect error codes (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; OIDC Core §3.1.2.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

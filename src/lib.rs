@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod grant_type;
 pub mod housekeeping;
 pub mod keys;
 pub mod observability;

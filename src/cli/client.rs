@@ -1,5 +1,6 @@
 //! `gatehouse client …`.
 
+use crate::grant_type::GrantType;
 use clap::Subcommand;
 use serde_json::json;
 
@@ -11,7 +12,6 @@ use crate::secrets::{hash_token, random_token};
 use crate::store::clients::{self, Client};
 
 /// Grant types a client may be registered for (only what the token endpoint serves).
-pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
@@ -84,14 +84,15 @@ fn check_uris(uris: &[String]) -> Result<(), CliError> {
 
 fn check_grant_types(grant_types: &[String]) -> Result<Vec<String>, CliError> {
     if grant_types.is_empty() {
-        return Ok(vec!["authorization_code".into(), "refresh_token".into()]);
+        return Ok(GrantType::DEFAULT.map(|g| g.as_str().to_string()).to_vec());
     }
     let mut kept: Vec<String> = Vec::new();
     for g in grant_types {
-        if !GRANT_TYPES.contains(&g.as_str()) {
+        if GrantType::parse(g).is_none() {
+            let supported: Vec<&str> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
             return Err(CliError::Usage(format!(
                 "grant type '{g}' is not supported (supported: {})",
-                GRANT_TYPES.join(", ")
+                supported.join(", ")
             )));
         }
         if !kept.contains(g) {
@@ -131,7 +132,11 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
             check_uris(&redirect_uris)?;
             check_uris(&post_logout_redirect_uris)?;
             let grant_types = check_grant_types(&grant_types)?;
-            if public && grant_types.iter().any(|g| g == "client_credentials") {
+            if public
+                && grant_types
+                    .iter()
+                    .any(|g| g == GrantType::ClientCredentials.as_str())
+            {
                 return Err(CliError::Usage(
                     "a public client cannot use client_credentials (it has no secret)".into(),
                 ));

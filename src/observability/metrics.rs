@@ -91,8 +91,8 @@ fn describe() {
     for result in ["ok", "failed"] {
         counter!(LOGINS, "result" => result).increment(0);
     }
-    for grant in ["authorization_code", "refresh_token", "client_credentials"] {
-        counter!(TOKENS, "grant_type" => grant).increment(0);
+    for grant in crate::grant_type::GrantType::ALL {
+        counter!(TOKENS, "grant_type" => grant.as_str()).increment(0);
     }
     counter!(REFRESH_REUSE).increment(0);
     counter!(KEY_ROTATIONS).increment(0);
@@ -155,8 +155,8 @@ pub fn login(ok: bool) {
 }
 
 /// A token response sent for `grant_type` (one of the supported grants).
-pub fn token_issued(grant_type: &str) {
-    ::metrics::counter!(TOKENS, "grant_type" => grant_type.to_string()).increment(1);
+pub fn token_issued(grant_type: crate::grant_type::GrantType) {
+    ::metrics::counter!(TOKENS, "grant_type" => grant_type.as_str()).increment(1);
 }
 
 /// A rotated refresh token came back outside the grace window.

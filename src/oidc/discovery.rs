@@ -1,5 +1,6 @@
 //! OpenID Provider metadata (OIDC Discovery §3). Only what works is advertised.
 
+use crate::grant_type::GrantType;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -20,7 +21,7 @@ pub fn document(issuer: &str) -> Value {
         "end_session_endpoint": format!("{issuer}/logout"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": GrantType::ALL.map(GrantType::as_str),
         "subject_types_supported": ["public"],
         // OIDC Discovery §3: RS256 must be offered; ES256 is the default.
         "id_token_signing_alg_values_supported": crate::keys::lifecycle::ALGS,

@@ -1,6 +1,7 @@
 //! The token endpoint (RFC 6749 §3.2): authenticates the client, then dispatches
 //! by grant_type to one module per grant.
 
+use crate::grant_type::GrantType;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -35,29 +36,31 @@ pub async fn handle(
 ) -> Result<Response> {
     let params = form::parse(&headers, &body)?;
     let client = client_auth::authenticate(&state, &headers, &params).await?;
-    let response = match params.get("grant_type") {
+    let grant_type = match params.get("grant_type") {
         None => {
             return Err(Error::json(
                 ErrorCode::InvalidRequest,
                 "grant_type is required",
             ))
         }
-        Some("authorization_code") => {
+        Some(name) => GrantType::parse(name).ok_or_else(|| {
+            Error::json(
+                ErrorCode::UnsupportedGrantType,
+                format!("grant_type '{name}' is not supported"),
+            )
+        })?,
+    };
+    let response = match grant_type {
+        GrantType::AuthorizationCode => {
             grants::authorization_code::exchange(&state, &client, &params).await?
         }
-        Some("refresh_token") => {
+        GrantType::RefreshToken => {
             grants::refresh_token::exchange(&state, &client, &params, Some(&ip)).await?
         }
-        Some("client_credentials") => {
+        GrantType::ClientCredentials => {
             grants::client_credentials::exchange(&state, &client, &params)?
         }
-        Some(other) => {
-            return Err(Error::json(
-                ErrorCode::UnsupportedGrantType,
-                format!("grant_type '{other}' is not supported"),
-            ))
-        }
     };
-    crate::observability::metrics::token_issued(params.get("grant_type").unwrap_or_default());
+    crate::observability::metrics::token_issued(grant_type);
     Ok(no_store(Json(response).into_response()))
 }

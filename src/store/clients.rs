@@ -1,5 +1,6 @@
 //! Clients: the applications registered to sign people in.
 
+use crate::grant_type::GrantType;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -34,8 +35,8 @@ impl Client {
         self.secret_hash.is_none()
     }
 
-    pub fn allows_grant(&self, grant_type: &str) -> bool {
-        self.grant_types.iter().any(|g| g == grant_type)
+    pub fn allows_grant(&self, grant_type: GrantType) -> bool {
+        self.grant_types.iter().any(|g| g == grant_type.as_str())
     }
 }
 

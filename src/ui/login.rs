@@ -33,13 +33,15 @@ pub async fn show(
 ) -> Result<Response> {
     async {
         let signin = interaction::load(&state, &headers, &query.request_id).await?;
-        match signin.decide(&state, None).await? {
-            Next::Login => {
-                let username = signin.pending.login_hint.clone().unwrap_or_default();
-                render(&state, &headers, &signin, username, None, StatusCode::OK)
-            }
-            other => signin.respond(&state, other).await,
+        let next = signin.decide(&state, None).await?;
+        // The page stays open after a password was given: the person may go back
+        // and sign in as someone else (a new password replaces the first).
+        let shown = next == Next::Login || signin.password_user.is_some();
+        if !shown {
+            return signin.respond(&state, next).await;
         }
+        let username = signin.pending.login_hint.clone().unwrap_or_default();
+        render(&state, &headers, &signin, username, None, StatusCode::OK)
     }
     .await
     .map_err(Error::on_page)

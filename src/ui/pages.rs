@@ -1,8 +1,8 @@
 //! The askama page models and the one function that renders them.
 
 use askama::Template;
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+
+pub use crate::web::page::{render_page, ErrorPage, FormPostPage};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -108,36 +108,3 @@ pub struct LogoutPage {
 #[derive(Template)]
 #[template(path = "logged_out.html")]
 pub struct LoggedOutPage {}
-
-/// OAuth 2.0 Form Post Response Mode: the response as an auto-submitting form.
-#[derive(Template)]
-#[template(path = "form_post.html")]
-pub struct FormPostPage {
-    pub action: String,
-    pub fields: Vec<(String, String)>,
-    pub script: &'static str,
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-pub struct ErrorPage {
-    pub title: String,
-    pub message: String,
-}
-
-/// Renders a page. Pages are never cached: they carry CSRF tokens and personal data.
-pub fn render_page(status: StatusCode, page: &impl Template) -> Response {
-    match page.render() {
-        Ok(html) => {
-            let mut response = (status, Html(html)).into_response();
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            response
-        }
-        Err(err) => {
-            tracing::error!(error = %err, "template rendering failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response()
-        }
-    }
-}

@@ -2,6 +2,7 @@
 
 pub mod client_ip;
 pub mod cookies;
+pub mod page;
 pub mod params;
 pub mod redirect;
 pub mod security_headers;

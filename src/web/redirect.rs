@@ -6,7 +6,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use crate::ui::pages::{render_page, FormPostPage};
+use crate::web::page::{render_page, FormPostPage};
 
 /// The one inline script Gatehouse serves, allowed by its hash in the page's CSP.
 const AUTO_SUBMIT: &str = "document.forms[0].submit();";

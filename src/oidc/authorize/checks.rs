@@ -4,6 +4,7 @@
 //! The first two checks decide whether the redirect URI can be trusted: until then
 //! errors are shown as a page (RFC 6749 §4.1.2.1); after, they go back to the client.
 
+use crate::grant_type::GrantType;
 use axum::http::StatusCode;
 
 use crate::error::{Error, ErrorCode, OAuthError};
@@ -106,7 +107,7 @@ pub fn check_response_mode(params: &Params) -> Check {
 }
 
 pub fn check_grant_allowed(client: &Client) -> Check {
-    if client.allows_grant("authorization_code") {
+    if client.allows_grant(GrantType::AuthorizationCode) {
         Ok(())
     } else {
         Err(OAuthError::new(
@@ -126,7 +127,7 @@ pub fn check_scope(params: &Params, client: &Client) -> Result<String, OAuthErro
             "the openid scope is required",
         ));
     }
-    let refresh = client.allows_grant("refresh_token");
+    let refresh = client.allows_grant(GrantType::RefreshToken);
     Ok(scopes::filter_supported(requested)
         .into_iter()
         .filter(|s| *s != "offline_access" || refresh)

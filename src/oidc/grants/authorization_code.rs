@@ -1,6 +1,7 @@
 //! The authorization_code grant (RFC 6749 §4.1.3) with PKCE (RFC 7636 §4.5–4.6).
 
 use crate::error::{Error, ErrorCode, Result};
+use crate::grant_type::GrantType;
 use crate::oidc::pkce;
 use crate::oidc::token::TokenResponse;
 use crate::state::AppState;
@@ -46,7 +47,7 @@ pub fn check_binding(
 }
 
 pub async fn exchange(state: &AppState, client: &Client, params: &Params) -> Result<TokenResponse> {
-    if !client.allows_grant("authorization_code") {
+    if !client.allows_grant(GrantType::AuthorizationCode) {
         return Err(Error::json(
             ErrorCode::UnauthorizedClient,
             "this client may not use the authorization_code grant",
@@ -92,7 +93,7 @@ pub async fn exchange(state: &AppState, client: &Client, params: &Params) -> Res
         grants::revoke(&state.db, &found.grant_id, "authorization code reuse", now).await?;
         return Err(invalid_grant("the code was already used"));
     }
-    let refresh_token = if client.allows_grant("refresh_token") {
+    let refresh_token = if client.allows_grant(GrantType::RefreshToken) {
         let expires_at = (now + state.config.refresh_token_idle_ttl as i64).min(grant.expires_at);
         let new = NewRefresh {
             grant_id: &grant.id,

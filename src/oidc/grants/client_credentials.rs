@@ -2,6 +2,7 @@
 //! its own behalf.
 
 use crate::error::{Error, ErrorCode, Result};
+use crate::grant_type::GrantType;
 use crate::oidc::token::TokenResponse;
 use crate::state::AppState;
 use crate::store::clients::Client;
@@ -14,7 +15,7 @@ const USER_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 
 pub fn exchange(state: &AppState, client: &Client, params: &Params) -> Result<TokenResponse> {
     // RFC 6749 §4.4: only confidential clients.
-    if client.is_public() || !client.allows_grant("client_credentials") {
+    if client.is_public() || !client.allows_grant(GrantType::ClientCredentials) {
         return Err(Error::json(
             ErrorCode::UnauthorizedClient,
             "this client may not use the client_credentials grant",

@@ -1,6 +1,7 @@
 //! The refresh_token grant (RFC 6749 §6) with rotation on every use, reuse detection
 //! (RFC 9700 §4.14.2) and a grace window for concurrent use of the same token.
 
+use crate::grant_type::GrantType;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,7 +64,7 @@ pub async fn exchange(
     params: &Params,
     ip: Option<&str>,
 ) -> Result<TokenResponse> {
-    if !client.allows_grant("refresh_token") {
+    if !client.allows_grant(GrantType::RefreshToken) {
         return Err(Error::json(
             ErrorCode::UnauthorizedClient,
             "this client may not use the refresh_token grant",
