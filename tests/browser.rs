@@ -1,6 +1,6 @@
 //! A real browser: headless Chromium (Debian's chromium and chromium-driver, driven
-//! over WebDriver) signs in with password and TOTP, consents, and lands back at the
-//! client. Screenshots of every page go to target/screenshots/ for review.
+//! over WebDriver) signs in with password and TOTP, consents, lands back at the
+//! client, then turns TOTP off on the account page after confirming it's them. Screenshots of every page go to target/screenshots/ for review.
 
 mod common;
 
@@ -272,5 +272,52 @@ async fn password_totp_consent_redirect_in_chromium() {
     assert_eq!(param(&back, "state").as_deref(), Some("st4te"));
     assert_eq!(param(&back, "iss").as_deref(), Some(server.base.as_str()));
     shoot(&c, "05-back-at-client").await;
+
+    // The account page; after a while, turning TOTP off asks "confirm it's you".
+    c.goto(&server.url("/account")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("form[action='/account/totp/remove']"))
+        .await
+        .unwrap();
+    shoot(&c, "06-account").await;
+    server.clock.advance(6 * 60);
+    c.find(Locator::Css("form[action='/account/totp/remove'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let password = c
+        .wait()
+        .for_element(Locator::Css("form[action='/account/confirm'] #password"))
+        .await
+        .unwrap();
+    shoot(&c, "07-confirm").await;
+    password.send_keys(PASSWORD).await.unwrap();
+    c.find(Locator::Css("#code"))
+        .await
+        .unwrap()
+        .send_keys(&totp::code_at(TOTP_SECRET, server.clock.now()))
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Confirmed: back on the account page, where the change now goes through.
+    c.wait()
+        .for_element(Locator::Css("form[action='/account/totp/remove'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("a[href='/account/totp']"))
+        .await
+        .unwrap();
+    shoot(&c, "08-account-totp-off").await;
     c.close().await.unwrap();
 }
