@@ -67,16 +67,6 @@ async fn sign_in_as(server: &TestServer, browser: &Browser, extra: &str, user: &
     tokens
 }
 
-fn decode(jwt: &str, part: usize) -> Value {
-    use base64::Engine;
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(jwt.split('.').nth(part).unwrap())
-            .unwrap(),
-    )
-    .unwrap()
-}
-
 async fn logout(browser: &Browser, server: &TestServer, query: &str) -> Outcome {
     browser.get(&server.url(&format!("/logout{query}"))).await
 }
@@ -322,7 +312,7 @@ async fn backchannel_logout_token_is_signed_and_exact() {
     let (_, offline) = exchange(&server, "app", &param(&back, "code").unwrap()).await;
 
     let hint = online["id_token"].as_str().unwrap();
-    let id_claims = decode(hint, 1);
+    let id_claims = jwt_part(hint, 1);
     logout(&browser, &server, &format!("?id_token_hint={hint}"))
         .await
         .page();
@@ -337,7 +327,7 @@ async fn backchannel_logout_token_is_signed_and_exact() {
     }
     assert_eq!(tokens.len(), 1, "one notice for the session's one client");
     let token = &tokens[0];
-    let header = decode(token, 0);
+    let header = jwt_part(token, 0);
     assert_eq!(header["typ"], "logout+jwt");
 
     // Verify the signature with the key the JWKS publishes under its kid.
@@ -451,7 +441,7 @@ async fn address_phone_and_the_claims_parameter() {
         tokens["scope"], "phone openid address",
         "scope order is kept, not required"
     );
-    let id = decode(tokens["id_token"].as_str().unwrap(), 1);
+    let id = jwt_part(tokens["id_token"].as_str().unwrap(), 1);
     assert_eq!(
         id["phone_number"], "+1 555 0100",
         "asked for in the ID token"
@@ -484,7 +474,7 @@ async fn disabling_a_user_from_the_command_line_notifies_their_clients() {
     let (endpoint, seen) = backchannel_endpoint().await;
     let (server, browser) = setup(Some(endpoint)).await;
     let tokens = sign_in(&server, &browser, "").await;
-    let sid = decode(tokens["id_token"].as_str().unwrap(), 1)["sid"].clone();
+    let sid = jwt_part(tokens["id_token"].as_str().unwrap(), 1)["sid"].clone();
     // Awaited, so that this runtime keeps serving the client's endpoint meanwhile.
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .args(["user", "disable", "alice"])
@@ -499,7 +489,7 @@ async fn disabling_a_user_from_the_command_line_notifies_their_clients() {
     // The command waits for the delivery before it exits.
     let tokens_seen = seen.lock().unwrap().clone();
     assert_eq!(tokens_seen.len(), 1);
-    let claims = decode(&tokens_seen[0], 1);
+    let claims = jwt_part(&tokens_seen[0], 1);
     assert_eq!(claims["sid"], sid);
     assert_eq!(claims["iss"], server.base.as_str());
     let (status, _, body) = token_request(

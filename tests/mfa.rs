@@ -10,8 +10,6 @@ use gatehouse::auth::totp;
 use gatehouse::store::{audit, users};
 use serde_json::Value;
 
-const SECRET_BYTES: &[u8; 20] = b"gatehouse-test-totp!";
-
 async fn setup() -> (TestServer, Browser, String) {
     let server = TestServer::start().await;
     let id = server
@@ -22,33 +20,6 @@ async fn setup() -> (TestServer, Browser, String) {
         .await;
     let browser = Browser::new(&server);
     (server, browser, id)
-}
-
-/// Enrolls `user_id` directly, as a confirmed enrollment leaves it.
-async fn enroll(server: &TestServer, user_id: &str) {
-    let sealed = server
-        .state
-        .keys
-        .master()
-        .seal(&format!("totp:{user_id}"), SECRET_BYTES);
-    users::set_totp(&server.state.db, user_id, &sealed, 0, server.clock.now())
-        .await
-        .unwrap();
-}
-
-fn code(server: &TestServer) -> String {
-    totp::code_at(SECRET_BYTES, server.clock.now())
-}
-
-fn claims(jwt: &str) -> Value {
-    use base64::Engine;
-    let part = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(part)
-            .unwrap(),
-    )
-    .unwrap()
 }
 
 /// Password step: returns the second-step page.
@@ -99,15 +70,15 @@ fn shown_codes(page: &str) -> Vec<String> {
 #[tokio::test]
 async fn totp_sign_in_puts_amr_and_acr_in_the_id_token() {
     let (server, browser, id) = setup().await;
-    enroll(&server, &id).await;
+    enroll_totp(&server, &id).await;
     let page = password_step(&server, &browser, "").await;
     assert!(page.contains("autocomplete=\"one-time-code\""));
     assert_eq!(Form::parse(&page).action, "/login/mfa");
-    let back = submit_code(&browser, &page, &code(&server))
+    let back = submit_code(&browser, &page, &totp_code(&server))
         .await
         .redirect();
     let tokens = exchange_from(&server, &back).await;
-    let id_token = claims(tokens["id_token"].as_str().unwrap());
+    let id_token = jwt_claims(tokens["id_token"].as_str().unwrap());
     assert_eq!(id_token["amr"], serde_json::json!(["pwd", "otp"]));
     assert_eq!(id_token["acr"], "2");
 
@@ -121,7 +92,7 @@ async fn totp_sign_in_puts_amr_and_acr_in_the_id_token() {
         ],
     )
     .await;
-    let again = claims(refreshed["id_token"].as_str().unwrap());
+    let again = jwt_claims(refreshed["id_token"].as_str().unwrap());
     assert_eq!(again["amr"], id_token["amr"]);
     assert_eq!(again["acr"], "2");
 }
@@ -133,7 +104,7 @@ async fn password_only_users_get_pwd_and_acr_1() {
         .authorize(&authorize_url(&server, "app", ""), "alice")
         .await;
     let tokens = exchange_from(&server, &back).await;
-    let id_token = claims(tokens["id_token"].as_str().unwrap());
+    let id_token = jwt_claims(tokens["id_token"].as_str().unwrap());
     assert_eq!(id_token["amr"], serde_json::json!(["pwd"]));
     assert_eq!(id_token["acr"], "1");
 }
@@ -141,7 +112,7 @@ async fn password_only_users_get_pwd_and_acr_1() {
 #[tokio::test]
 async fn wrong_replayed_and_skewed_codes() {
     let (server, browser, id) = setup().await;
-    enroll(&server, &id).await;
+    enroll_totp(&server, &id).await;
     let page = password_step(&server, &browser, "").await;
     let (status, again) = submit_code(&browser, &page, "000000").await.page();
     assert_eq!(status, 401);
@@ -152,7 +123,7 @@ async fn wrong_replayed_and_skewed_codes() {
     );
 
     // A code from the previous step is still accepted (±1 step).
-    let previous = totp::code_at(SECRET_BYTES, server.clock.now() - 30);
+    let previous = totp::code_at(TOTP_SECRET, server.clock.now() - 30);
     let back = submit_code(&browser, &again, &previous).await.redirect();
     assert!(param(&back, "code").is_some());
 
@@ -161,7 +132,7 @@ async fn wrong_replayed_and_skewed_codes() {
     let page = password_step(&server, &other, "").await;
     let (status, _) = submit_code(&other, &page, &previous).await.page();
     assert_eq!(status, 401, "replay refused");
-    let current = code(&server);
+    let current = totp_code(&server);
     let back = submit_code(&other, &page, &current).await.redirect();
     assert!(param(&back, "code").is_some());
     let (status, _) = submit_code(&other, &page, &current).await.page();
@@ -204,7 +175,7 @@ async fn required_policy_forces_enrollment_then_recovery_codes_work_once() {
         .to_string();
     let back = browser.get(&server.url(&link)).await.redirect();
     let tokens = exchange_from(&server, &back).await;
-    assert_eq!(claims(tokens["id_token"].as_str().unwrap())["acr"], "2");
+    assert_eq!(jwt_claims(tokens["id_token"].as_str().unwrap())["acr"], "2");
 
     // A recovery code instead of the app, once.
     let other = Browser::new(&server);
@@ -223,9 +194,9 @@ async fn required_policy_forces_enrollment_then_recovery_codes_work_once() {
 #[tokio::test]
 async fn prompt_login_max_age_and_acr_values_ask_for_the_second_factor_again() {
     let (server, browser, id) = setup().await;
-    enroll(&server, &id).await;
+    enroll_totp(&server, &id).await;
     let page = password_step(&server, &browser, "").await;
-    submit_code(&browser, &page, &code(&server))
+    submit_code(&browser, &page, &totp_code(&server))
         .await
         .redirect();
     server.clock.advance(30);
@@ -237,7 +208,7 @@ async fn prompt_login_max_age_and_acr_values_ask_for_the_second_factor_again() {
         assert_eq!(Form::parse(&login).action, "/login", "{extra}");
         let (_, second) = browser.login(&login, "alice", PASSWORD).await.page();
         assert_eq!(Form::parse(&second).action, "/login/mfa", "{extra}");
-        let back = submit_code(&browser, &second, &code(&server))
+        let back = submit_code(&browser, &second, &totp_code(&server))
             .await
             .redirect();
         assert!(param(&back, "code").is_some());
@@ -265,7 +236,7 @@ async fn prompt_login_max_age_and_acr_values_ask_for_the_second_factor_again() {
 #[tokio::test]
 async fn the_second_step_is_bound_to_the_browser_that_gave_the_password() {
     let (server, browser, id) = setup().await;
-    enroll(&server, &id).await;
+    enroll_totp(&server, &id).await;
     let page = password_step(&server, &browser, "").await;
     let stranger = Browser::new(&server);
     // The stranger has its own CSRF cookie but not the binding cookie.
@@ -275,7 +246,7 @@ async fn the_second_step_is_bound_to_the_browser_that_gave_the_password() {
         .page();
     let mut form = Form::parse(&page);
     form.set("csrf", Form::parse(&own_login).get("csrf").unwrap());
-    form.set("code", &code(&server));
+    form.set("code", &totp_code(&server));
     let (status, _) = stranger.submit(&form).await.page();
     assert_eq!(status, 400);
 }
@@ -397,7 +368,7 @@ async fn user_commands_set_reset_disable_and_enable() {
     let page = password_step(&server, &fresh, "").await;
     assert_eq!(Form::parse(&page).action, "/login/mfa/enroll");
 
-    enroll(&server, &id).await;
+    enroll_totp(&server, &id).await;
     assert!(cli(&server, &["user", "reset-mfa", "alice"])
         .status
         .success());

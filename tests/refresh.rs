@@ -56,17 +56,6 @@ async fn refresh(
     (status, body)
 }
 
-fn claims(jwt: &str) -> Value {
-    use base64::Engine;
-    let part = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(part)
-            .unwrap(),
-    )
-    .unwrap()
-}
-
 fn assert_invalid_grant(status: StatusCode, body: &Value) {
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"], "invalid_grant", "{body}");
@@ -90,8 +79,8 @@ async fn rotation_issues_new_tokens_with_a_stable_id_token() {
     assert_ne!(second["access_token"], first["access_token"]);
     assert_eq!(second["scope"], "openid email");
 
-    let before = claims(first["id_token"].as_str().unwrap());
-    let after = claims(second["id_token"].as_str().unwrap());
+    let before = jwt_claims(first["id_token"].as_str().unwrap());
+    let after = jwt_claims(second["id_token"].as_str().unwrap());
     for claim in ["iss", "sub", "aud", "auth_time", "azp", "sid"] {
         assert_eq!(before[claim], after[claim], "{claim} unchanged");
     }
@@ -221,7 +210,7 @@ async fn tokens_are_bound_to_client_and_scope() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["scope"], "openid");
     assert_eq!(
-        claims(body["access_token"].as_str().unwrap())["scope"],
+        jwt_claims(body["access_token"].as_str().unwrap())["scope"],
         "openid"
     );
     // Narrowing affects the access token only; the chain keeps its scope (RFC 6749 §6).

@@ -5,11 +5,8 @@
 mod common;
 
 use common::*;
-use gatehouse::auth::totp;
 use gatehouse::store::{audit, sessions, users};
 use serde_json::Value;
-
-const SECRET_BYTES: &[u8; 20] = b"gatehouse-test-totp!";
 
 /// A server with alice and bob, a client that asks consent ("web") and one that
 /// does not ("app"); both may refresh.
@@ -25,32 +22,6 @@ async fn setup() -> (TestServer, String, String) {
         .add_client_with("app", false, true, &grant_types)
         .await;
     (server, alice, bob)
-}
-
-async fn enroll(server: &TestServer, user_id: &str) {
-    let sealed = server
-        .state
-        .keys
-        .master()
-        .seal(&format!("totp:{user_id}"), SECRET_BYTES);
-    users::set_totp(&server.state.db, user_id, &sealed, 0, server.clock.now())
-        .await
-        .unwrap();
-}
-
-fn code(server: &TestServer) -> String {
-    totp::code_at(SECRET_BYTES, server.clock.now())
-}
-
-fn claims(jwt: &str) -> Value {
-    use base64::Engine;
-    let part = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(part)
-            .unwrap(),
-    )
-    .unwrap()
 }
 
 fn action(html: &str) -> String {
@@ -99,18 +70,20 @@ async fn consent_post_without_a_due_second_factor_goes_to_that_step() {
     assert_eq!(action(&consent), "/consent");
 
     // Alice turns on TOTP meanwhile (another tab): the consent answer is no longer enough.
-    enroll(&server, &alice).await;
+    enroll_totp(&server, &alice).await;
     let (status, step) = browser.consent(&consent, "allow").await.page();
     assert_eq!(status, 200);
     assert_eq!(action(&step), "/login/mfa", "{step}");
 
     // The code is asked for alone (step-up), then consent, then the code for the client.
-    let (_, consent) = submit_code(&browser, &step, &code(&server)).await.page();
+    let (_, consent) = submit_code(&browser, &step, &totp_code(&server))
+        .await
+        .page();
     assert_eq!(action(&consent), "/consent");
     let back = browser.consent(&consent, "allow").await.redirect();
     let (status, tokens) = exchange(&server, "web", &param(&back, "code").unwrap()).await;
     assert_eq!(status, 200);
-    let id = claims(tokens["id_token"].as_str().unwrap());
+    let id = jwt_claims(tokens["id_token"].as_str().unwrap());
     assert_eq!(id["amr"], serde_json::json!(["pwd", "otp"]));
     assert_eq!(id["acr"], "2");
 }
@@ -142,12 +115,14 @@ async fn consent_post_after_the_policy_became_required_asks_for_a_new_sign_in() 
 #[tokio::test]
 async fn consent_form_replayed_onto_a_request_that_wants_acr_2_issues_nothing() {
     let (server, alice, _) = setup().await;
-    enroll(&server, &alice).await;
+    enroll_totp(&server, &alice).await;
     let browser = Browser::new(&server);
     // A session with the second factor satisfies acr_values=2.
     let (_, login) = browser.get(&authorize_url(&server, "web", "")).await.page();
     let (_, step) = browser.login(&login, "alice", PASSWORD).await.page();
-    let (_, consent) = submit_code(&browser, &step, &code(&server)).await.page();
+    let (_, consent) = submit_code(&browser, &step, &totp_code(&server))
+        .await
+        .page();
     assert_eq!(action(&consent), "/consent");
     let (_, again) = browser
         .get(&authorize_url(&server, "web", "&acr_values=2"))
@@ -166,7 +141,7 @@ async fn consent_form_replayed_onto_a_request_that_wants_acr_2_issues_nothing() 
         .await
         .page();
     let (_, bob_consent) = bob_browser.login(&login, "bob", PASSWORD).await.page();
-    enroll(&server, &bob.id).await;
+    enroll_totp(&server, &bob.id).await;
     let (_, acr_step) = bob_browser
         .get(&authorize_url(&server, "web", "&acr_values=2"))
         .await
@@ -243,7 +218,7 @@ async fn a_request_id_is_worthless_in_another_browser() {
 #[tokio::test]
 async fn wrong_second_factors_keep_counting_across_passwords() {
     let (server, alice, _) = setup().await;
-    enroll(&server, &alice).await;
+    enroll_totp(&server, &alice).await;
     let browser = Browser::new(&server);
     let second_step = || async {
         let (_, login) = browser.get(&authorize_url(&server, "app", "")).await.page();
@@ -266,7 +241,7 @@ async fn wrong_second_factors_keep_counting_across_passwords() {
     let response = browser
         .http
         .post(server.url("/login/mfa"))
-        .form(&Form::parse(&step).set("code", &code(&server)).fields)
+        .form(&Form::parse(&step).set("code", &totp_code(&server)).fields)
         .send()
         .await
         .unwrap();
@@ -277,7 +252,7 @@ async fn wrong_second_factors_keep_counting_across_passwords() {
 
     // After the wait the right code works and clears the count.
     server.clock.advance(1);
-    let back = submit_code(&browser, &step, &code(&server))
+    let back = submit_code(&browser, &step, &totp_code(&server))
         .await
         .redirect();
     assert!(param(&back, "code").is_some());
@@ -286,11 +261,13 @@ async fn wrong_second_factors_keep_counting_across_passwords() {
 // Defect: turning off TOTP or regenerating codes needed only the session.
 
 async fn signed_in_with_totp(server: &TestServer, alice: &str) -> Browser {
-    enroll(server, alice).await;
+    enroll_totp(server, alice).await;
     let browser = Browser::new(server);
     let (_, login) = browser.get(&server.url("/account")).await.page();
     let (_, step) = browser.login(&login, "alice", PASSWORD).await.page();
-    let (status, account) = submit_code(&browser, &step, &code(server)).await.page();
+    let (status, account) = submit_code(&browser, &step, &totp_code(server))
+        .await
+        .page();
     assert_eq!(status, 200);
     assert!(account.contains("Your account"), "{account}");
     browser
@@ -330,13 +307,14 @@ async fn security_changes_need_a_fresh_confirmation() {
     assert!(page.contains("not correct"));
     let mut form = Form::parse(&page);
     form.set("password", "wrong password")
-        .set("code", &code(&server));
+        .set("code", &totp_code(&server));
     let (status, page) = browser.submit(&form).await.page();
     assert_eq!(status, 401);
 
     server.clock.advance(30);
     let mut form = Form::parse(&page);
-    form.set("password", PASSWORD).set("code", &code(&server));
+    form.set("password", PASSWORD)
+        .set("code", &totp_code(&server));
     let (status, account) = browser.submit(&form).await.page();
     assert_eq!(status, 200);
     assert!(account.contains("Your account"));

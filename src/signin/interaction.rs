@@ -22,6 +22,13 @@ use crate::store::sessions::Session;
 use crate::store::users::{self, User};
 use crate::store::{consents, from_json_list};
 
+/// `?request_id=…`, as the steps' pages are addressed.
+#[derive(serde::Deserialize)]
+pub struct RequestIdQuery {
+    #[serde(default)]
+    pub request_id: String,
+}
+
 pub struct Interaction {
     pub pending: PendingRequest,
     /// None for a sign-in to the account page.

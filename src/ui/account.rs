@@ -192,21 +192,7 @@ pub async fn change_password(
             Err(redirect) => return Ok(redirect),
         };
         // The current password is a password attempt like any other: throttled.
-        let attempt = Attempt {
-            kind: Kind::Reauthentication,
-            username: &user.username,
-            user_id: Some(&user.id),
-            client_id: None,
-            ip: &ip,
-        };
-        let checked = attempts::guard(&state, &attempt, async {
-            let ok = state
-                .passwords
-                .verify(&form.current_password, user.password_hash.as_deref())
-                .await?;
-            Ok(ok.then_some(()))
-        })
-        .await?;
+        let checked = current_password(&state, &user, &ip, &form.current_password).await?;
         match checked {
             Outcome::Passed(()) => {}
             Outcome::Locked { retry_after } => return Ok(locked_page(retry_after)),
@@ -403,6 +389,30 @@ pub async fn regenerate_codes(
     .map_err(Error::on_page)
 }
 
+/// Checks the user's own password, throttled as a re-authentication.
+async fn current_password(
+    state: &AppState,
+    user: &User,
+    ip: &str,
+    password: &str,
+) -> Result<Outcome<()>> {
+    let attempt = Attempt {
+        kind: Kind::Reauthentication,
+        username: &user.username,
+        user_id: Some(&user.id),
+        client_id: None,
+        ip,
+    };
+    attempts::guard(state, &attempt, async {
+        let ok = state
+            .passwords
+            .verify(password, user.password_hash.as_deref())
+            .await?;
+        Ok(ok.then_some(()))
+    })
+    .await
+}
+
 /// "Confirm it's you": the password, and the second factor when the user has one.
 pub async fn confirm_page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
     async {
@@ -459,13 +469,6 @@ pub async fn confirm(
             Ok(found) => found,
             Err(redirect) => return Ok(redirect),
         };
-        let attempt = |kind| Attempt {
-            kind,
-            username: &user.username,
-            user_id: Some(&user.id),
-            client_id: None,
-            ip: &ip,
-        };
         let wrong = || {
             let message = if mfa::is_enrolled(&user) {
                 "The password or the code is not correct."
@@ -474,14 +477,7 @@ pub async fn confirm(
             };
             confirm_form(&state, &headers, &user, Some(message.into()))
         };
-        let password_ok = attempts::guard(&state, &attempt(Kind::Reauthentication), async {
-            let ok = state
-                .passwords
-                .verify(&form.password, user.password_hash.as_deref())
-                .await?;
-            Ok(ok.then_some(()))
-        })
-        .await?;
+        let password_ok = current_password(&state, &user, &ip, &form.password).await?;
         match password_ok {
             Outcome::Passed(()) => {}
             Outcome::Locked { retry_after } => return Ok(locked_page(retry_after)),
@@ -489,9 +485,16 @@ pub async fn confirm(
         }
         let mut amr = vec![mfa::AMR_PASSWORD.to_string()];
         if mfa::is_enrolled(&user) {
+            let attempt = Attempt {
+                kind: Kind::SecondFactor,
+                username: &user.username,
+                user_id: Some(&user.id),
+                client_id: None,
+                ip: &ip,
+            };
             let code_ok = attempts::guard(
                 &state,
-                &attempt(Kind::SecondFactor),
+                &attempt,
                 verify_second_factor(&state, &user, &form.code),
             )
             .await?;

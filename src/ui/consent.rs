@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 use crate::oidc::scopes;
 use crate::scope::Scopes;
+use crate::signin::interaction::RequestIdQuery;
 use crate::signin::interaction::{self, Interaction};
 use crate::signin::next::{ConsentAnswer, Next};
 use crate::state::AppState;
@@ -18,15 +19,9 @@ use crate::ui::csrf;
 use crate::ui::login::csrf_failed;
 use crate::ui::pages::{render_page, ConsentPage, ScopeLine};
 
-#[derive(Deserialize)]
-pub struct ShowQuery {
-    #[serde(default)]
-    request_id: String,
-}
-
 pub async fn show(
     State(state): State<AppState>,
-    Query(query): Query<ShowQuery>,
+    Query(query): Query<RequestIdQuery>,
     headers: HeaderMap,
 ) -> Result<Response> {
     async {

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::auth::{mfa, session};
 use crate::domain::attempts::{self, Attempt, Kind, Outcome};
 use crate::error::{Error, Result};
+use crate::signin::interaction::RequestIdQuery;
 use crate::signin::interaction::{self, continue_url, expired, Interaction};
 use crate::signin::next::{self, Next};
 use crate::state::AppState;
@@ -20,15 +21,9 @@ use crate::ui::csrf;
 use crate::ui::pages::{render_page, LoginPage};
 use crate::web::client_ip::ClientIp;
 
-#[derive(Deserialize)]
-pub struct ShowQuery {
-    #[serde(default)]
-    request_id: String,
-}
-
 pub async fn show(
     State(state): State<AppState>,
-    Query(query): Query<ShowQuery>,
+    Query(query): Query<RequestIdQuery>,
     headers: HeaderMap,
 ) -> Result<Response> {
     async {

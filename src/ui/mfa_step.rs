@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::auth::{mfa, recovery, session, totp};
 use crate::domain::attempts::{self, Attempt, Kind, Outcome};
 use crate::error::{Error, Result};
+use crate::signin::interaction::RequestIdQuery;
 use crate::signin::interaction::{self, continue_url, expired, Interaction};
 use crate::signin::next::{Next, SecondFactor};
 use crate::state::AppState;
@@ -41,15 +42,9 @@ async fn load(
     }
 }
 
-#[derive(Deserialize)]
-pub struct ShowQuery {
-    #[serde(default)]
-    request_id: String,
-}
-
 pub async fn show(
     State(state): State<AppState>,
-    Query(query): Query<ShowQuery>,
+    Query(query): Query<RequestIdQuery>,
     headers: HeaderMap,
 ) -> Result<Response> {
     async {
@@ -60,15 +55,9 @@ pub async fn show(
         match step {
             SecondFactor::Verify => code_page(&state, &headers, &signin, None, StatusCode::OK),
             // Required but not set up: enrol now, before any code is issued.
-            SecondFactor::Enroll => enroll_page(
-                &state,
-                &headers,
-                "/login/mfa/enroll",
-                &signin.pending.id,
-                &user,
-                None,
-                None,
-            ),
+            SecondFactor::Enroll => {
+                signin_enroll_page(&state, &headers, &signin, &user, None, None)
+            }
         }
     }
     .await
@@ -138,6 +127,26 @@ pub fn enroll_page(
         StatusCode::OK
     };
     Ok(csrf::attach(render_page(status, &page), cookie))
+}
+
+/// The enrollment page of a sign-in in progress.
+fn signin_enroll_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    signin: &Interaction,
+    user: &User,
+    sealed: Option<&str>,
+    error: Option<String>,
+) -> Result<Response> {
+    enroll_page(
+        state,
+        headers,
+        "/login/mfa/enroll",
+        &signin.pending.id,
+        user,
+        sealed,
+        error,
+    )
 }
 
 /// Confirms an enrollment: stores the secret (sealed) and fresh recovery codes,
@@ -226,15 +235,7 @@ pub async fn submit(
             Err(elsewhere) => return Ok(elsewhere),
         };
         if step == SecondFactor::Enroll {
-            return enroll_page(
-                &state,
-                &headers,
-                "/login/mfa/enroll",
-                &signin.pending.id,
-                &user,
-                None,
-                None,
-            );
+            return signin_enroll_page(&state, &headers, &signin, &user, None, None);
         }
         let client_id = signin.pending.client_id.as_deref();
         let attempt = Attempt {
@@ -324,13 +325,13 @@ pub async fn enroll(
             confirm_enrollment(&state, &user, &form.sealed_secret, &form.code).await?
         else {
             let error = "That code is not valid. Check the time on your device and try again.";
-            return enroll_page(
+            let sealed = Some(form.sealed_secret.as_str());
+            return signin_enroll_page(
                 &state,
                 &headers,
-                "/login/mfa/enroll",
-                &pending.id,
+                &signin,
                 &user,
-                Some(&form.sealed_secret),
+                sealed,
                 Some(error.into()),
             );
         };

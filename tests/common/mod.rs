@@ -481,3 +481,39 @@ pub async fn userinfo(
     let body = response.json().await.unwrap_or(serde_json::Value::Null);
     (status, challenge, body)
 }
+
+/// A part of a JWT, decoded: 0 the header, 1 the claims.
+pub fn jwt_part(jwt: &str, part: usize) -> serde_json::Value {
+    use base64::Engine;
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(jwt.split('.').nth(part).expect("JWT part"))
+            .expect("base64url"),
+    )
+    .expect("JSON")
+}
+
+/// The claims of a JWT.
+pub fn jwt_claims(jwt: &str) -> serde_json::Value {
+    jwt_part(jwt, 1)
+}
+
+/// The TOTP secret `enroll_totp` gives a user.
+pub const TOTP_SECRET: &[u8; 20] = b"gatehouse-test-totp!";
+
+/// Enrolls `user_id` directly, as a confirmed enrollment leaves it.
+pub async fn enroll_totp(server: &TestServer, user_id: &str) {
+    let sealed = server
+        .state
+        .keys
+        .master()
+        .seal(&format!("totp:{user_id}"), TOTP_SECRET);
+    users::set_totp(&server.state.db, user_id, &sealed, 0, server.clock.now())
+        .await
+        .expect("enroll");
+}
+
+/// The current code for `TOTP_SECRET`.
+pub fn totp_code(server: &TestServer) -> String {
+    gatehouse::auth::totp::code_at(TOTP_SECRET, server.clock.now())
+}

@@ -6,10 +6,10 @@ use axum::body::Bytes;
 use axum::extract::{Query, RawQuery, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 
 use crate::error::{Error, ErrorCode, ErrorRedirect, OAuthError, Result};
 use crate::oidc::id_token_hint;
+use crate::signin::interaction::RequestIdQuery;
 use crate::signin::interaction::{self, Interaction};
 use crate::state::AppState;
 use crate::store::clients;
@@ -99,16 +99,10 @@ async fn start(state: &AppState, headers: &HeaderMap, params: &Params) -> Result
     }
 }
 
-#[derive(Deserialize)]
-pub struct ResumeQuery {
-    #[serde(default)]
-    request_id: String,
-}
-
 /// Where the login page sends the browser once the person has signed in.
 pub async fn resume(
     State(state): State<AppState>,
-    Query(query): Query<ResumeQuery>,
+    Query(query): Query<RequestIdQuery>,
     headers: HeaderMap,
 ) -> Result<Response> {
     async {
