@@ -59,6 +59,21 @@ pub struct Config {
     pub client_cache_ttl: u64,
     /// Log lines as plain text or as JSON objects.
     pub log_format: crate::observability::logging::LogFormat,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` are believed: IPs and
+    /// CIDRs, comma-separated (empty: none; the TCP peer is the client).
+    pub trusted_proxies: String,
+    /// Failures one account may have before its sign-ins are delayed.
+    pub throttle_account_attempts: u64,
+    /// Failures one client address may have before its attempts are delayed.
+    pub throttle_ip_attempts: u64,
+    /// Failures one known device may have on its account before it is delayed.
+    pub throttle_device_attempts: u64,
+    /// The longest delay a run of failures earns, seconds.
+    pub throttle_max_lock: u64,
+    /// Failures older than this (since the last one) are forgotten, seconds.
+    pub throttle_window: u64,
+    /// How long a browser stays a known device of an account after a sign-in, seconds.
+    pub known_device_ttl: u64,
 }
 
 impl Default for Config {
@@ -87,6 +102,13 @@ impl Default for Config {
             key_reload_interval: 30,
             client_cache_ttl: 5,
             log_format: Default::default(),
+            trusted_proxies: String::new(),
+            throttle_account_attempts: 3,
+            throttle_ip_attempts: 20,
+            throttle_device_attempts: 5,
+            throttle_max_lock: 15 * 60,
+            throttle_window: 3600,
+            known_device_ttl: 180 * 24 * 3600,
         }
     }
 }
@@ -210,6 +232,16 @@ impl Config {
                 "must be between 0 and 300 seconds",
             ));
         }
+        self.trusted_proxy_list()?;
+        for (name, value) in [
+            ("GATEHOUSE_THROTTLE_MAX_LOCK", self.throttle_max_lock),
+            ("GATEHOUSE_THROTTLE_WINDOW", self.throttle_window),
+            ("GATEHOUSE_KNOWN_DEVICE_TTL", self.known_device_ttl),
+        ] {
+            if value == 0 {
+                return Err(invalid(name, "must be greater than 0 seconds"));
+            }
+        }
         if self.password_hash_concurrency == 0 {
             return Err(invalid(
                 "GATEHOUSE_PASSWORD_HASH_CONCURRENCY",
@@ -226,6 +258,38 @@ impl Config {
                 format!("'{}' is not host:port", self.listen),
             )
         })
+    }
+
+    /// GATEHOUSE_TRUSTED_PROXIES parsed: a lone address is a /32 (or /128) network.
+    pub fn trusted_proxy_list(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        self.trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|entry| {
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        invalid(
+                            "GATEHOUSE_TRUSTED_PROXIES",
+                            format!("'{entry}' is not an IP address or CIDR (e.g. 10.0.0.0/8)"),
+                        )
+                    })
+            })
+            .collect()
+    }
+
+    /// The throttle's budgets and delays.
+    pub fn throttle_policy(&self) -> crate::auth::throttle::Policy {
+        let clamp = |v: u64| v.min(i64::MAX as u64) as i64;
+        crate::auth::throttle::Policy {
+            account_attempts: clamp(self.throttle_account_attempts),
+            ip_attempts: clamp(self.throttle_ip_attempts),
+            device_attempts: clamp(self.throttle_device_attempts),
+            max_lock: clamp(self.throttle_max_lock),
+            window: clamp(self.throttle_window),
+        }
     }
 
     /// Signing-key lifecycle timings.
@@ -280,6 +344,25 @@ mod tests {
         assert!(validate_issuer("https://id.example.com?x=1").is_err());
         assert!(validate_issuer("ftp://id.example.com").is_err());
         assert!(validate_issuer("not a url").is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_parse() {
+        let config = Config {
+            trusted_proxies: " 10.0.0.0/8, 192.0.2.7 ,::1".into(),
+            ..Config::default()
+        };
+        let list = config.trusted_proxy_list().unwrap();
+        assert_eq!(list.len(), 3);
+        assert_eq!(list[1].to_string(), "192.0.2.7/32");
+        let bad = Config {
+            trusted_proxies: "10.0.0.0/33".into(),
+            ..Config::default()
+        };
+        assert_eq!(
+            bad.validate().unwrap_err().setting,
+            "GATEHOUSE_TRUSTED_PROXIES"
+        );
     }
 
     #[test]

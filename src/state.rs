@@ -24,6 +24,8 @@ pub struct AppState {
     pub passwords: Passwords,
     pub clients: Arc<ClientCache>,
     pub grants: Arc<GrantCache>,
+    /// GATEHOUSE_TRUSTED_PROXIES, parsed.
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// Renders /metrics; shared by every server in the process (one global recorder).
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
@@ -45,9 +47,11 @@ impl AppState {
         let keys = Keys::start(&db, master, config.key_policy(), clock.now()).await?;
         let passwords = Passwords::new(config.password_hash_concurrency);
         let clients = Arc::new(ClientCache::new(config.client_cache_ttl));
+        let trusted_proxies = Arc::new(config.trusted_proxy_list()?);
         Ok(AppState {
             clients,
             grants: Arc::default(),
+            trusted_proxies,
             config: Arc::new(config),
             db,
             keys: Arc::new(keys),

@@ -14,6 +14,7 @@ mod m20261123_000011_create_recovery_codes;
 mod m20261123_000012_create_throttles;
 mod m20261123_000013_rotate_refresh_tokens_by_insert;
 mod m20261203_000014_bind_requests_and_confirm_sessions;
+mod m20261203_000015_session_addresses;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000012_create_throttles::Migration),
             Box::new(m20261123_000013_rotate_refresh_tokens_by_insert::Migration),
             Box::new(m20261203_000014_bind_requests_and_confirm_sessions::Migration),
+            Box::new(m20261203_000015_session_addresses::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! Authentication of people: passwords, second factors, throttling, sessions.
 
+pub mod known_device;
 pub mod mfa;
 pub mod password;
 pub mod recovery;

@@ -2,18 +2,37 @@
 //! per client IP, with counters in the database (they hold across nodes).
 //!
 //! After a few failures each further one locks the key for an escalating delay
-//! (1 s, 2 s, 4 s … capped at 15 minutes); a quiet hour forgets the failures.
+//! (1 s, 2 s, 4 s … capped at `max_lock`, 15 minutes by default); a quiet `window`
+//! (an hour) forgets the failures. The budgets are settings (GATEHOUSE_THROTTLE_*).
 
 use crate::store::throttles::{self, Throttle};
 use crate::store::StoreError;
 use sea_orm::ConnectionTrait;
 
-/// Failures allowed before delays start.
-const FREE_ATTEMPTS_ACCOUNT: i64 = 3;
-/// An IP is shared by many people (offices, NAT): it gets more room.
-const FREE_ATTEMPTS_IP: i64 = 20;
-const MAX_LOCK: i64 = 15 * 60;
-const WINDOW: i64 = 3600;
+/// Failures allowed before delays start, per kind of key, and the delays.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    pub account_attempts: i64,
+    /// An IP is shared by many people (offices, NAT): it gets more room.
+    pub ip_attempts: i64,
+    /// A browser that signed in to the account before: its own budget, which
+    /// failures from elsewhere do not spend.
+    pub device_attempts: i64,
+    pub max_lock: i64,
+    pub window: i64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            account_attempts: 3,
+            ip_attempts: 20,
+            device_attempts: 5,
+            max_lock: 15 * 60,
+            window: 3600,
+        }
+    }
+}
 
 pub fn account_key(username: &str) -> String {
     format!("account:{}", username.trim().to_lowercase())
@@ -28,22 +47,29 @@ pub fn ip_key(ip: &str) -> String {
     format!("ip:{ip}")
 }
 
-fn free_attempts(key: &str) -> i64 {
+/// The counter of one known device on one account.
+pub fn device_key(device_id: &str, user_id: &str) -> String {
+    format!("device:{device_id}:{user_id}")
+}
+
+fn free_attempts(key: &str, policy: &Policy) -> i64 {
     if key.starts_with("ip:") {
-        FREE_ATTEMPTS_IP
+        policy.ip_attempts
+    } else if key.starts_with("device:") {
+        policy.device_attempts
     } else {
-        FREE_ATTEMPTS_ACCOUNT
+        policy.account_attempts
     }
 }
 
 /// The lock a failure count earns (pure): none within the free attempts, then
-/// doubling from one second up to `MAX_LOCK`.
-pub fn lock_seconds(failures: i64, free: i64) -> i64 {
+/// doubling from one second up to `max_lock`.
+pub fn lock_seconds(failures: i64, free: i64, max_lock: i64) -> i64 {
     if failures <= free {
         return 0;
     }
     let exponent = (failures - free - 1).min(20) as u32;
-    (1i64 << exponent).min(MAX_LOCK)
+    (1i64 << exponent).min(max_lock)
 }
 
 /// Seconds until `keys` may try again, if any of them is locked.
@@ -70,19 +96,20 @@ pub async fn retry_after(
 /// Records a failure for each key; returns true when one of them is now locked.
 pub async fn record_failure(
     db: &impl ConnectionTrait,
+    policy: &Policy,
     keys: &[String],
     now: i64,
 ) -> Result<bool, StoreError> {
     let mut locked = false;
     for key in keys {
-        // A quiet hour since the last failure forgets the earlier ones.
+        // A quiet window since the last failure forgets the earlier ones.
         if let Some(previous) = throttles::find(db, key).await? {
-            if now - previous.updated_at > WINDOW {
+            if now - previous.updated_at > policy.window {
                 throttles::clear(db, key).await?;
             }
         }
         let row = throttles::record_failure(db, key, now).await?;
-        let seconds = lock_seconds(row.failures, free_attempts(key));
+        let seconds = lock_seconds(row.failures, free_attempts(key, policy), policy.max_lock);
         if seconds > 0 {
             throttles::lock_until(db, key, now + seconds).await?;
             locked = true;
@@ -103,10 +130,12 @@ mod tests {
 
     #[test]
     fn delays_escalate_after_the_free_attempts() {
-        assert_eq!(lock_seconds(3, 3), 0);
-        assert_eq!(lock_seconds(4, 3), 1);
-        assert_eq!(lock_seconds(5, 3), 2);
-        assert_eq!(lock_seconds(8, 3), 16);
-        assert_eq!(lock_seconds(40, 3), MAX_LOCK);
+        let max = Policy::default().max_lock;
+        assert_eq!(lock_seconds(3, 3, max), 0);
+        assert_eq!(lock_seconds(4, 3, max), 1);
+        assert_eq!(lock_seconds(5, 3, max), 2);
+        assert_eq!(lock_seconds(8, 3, max), 16);
+        assert_eq!(lock_seconds(40, 3, max), max);
+        assert_eq!(lock_seconds(40, 3, 60), 60);
     }
 }

@@ -40,13 +40,17 @@ pub struct Attempt<'a> {
     pub user_id: Option<&'a str>,
     pub client_id: Option<&'a str>,
     pub ip: &'a str,
+    /// This browser is a known device of the user: its own budget replaces the
+    /// account's (see auth::known_device).
+    pub device: Option<&'a str>,
 }
 
 impl Attempt<'_> {
     /// The per-account counter this kind of attempt uses, and the address's.
     fn keys(&self) -> [String; 2] {
-        let account = match (self.kind, self.user_id) {
-            (Kind::SecondFactor, Some(user_id)) => throttle::second_factor_key(user_id),
+        let account = match (self.kind, self.user_id, self.device) {
+            (Kind::SecondFactor, Some(user_id), _) => throttle::second_factor_key(user_id),
+            (_, Some(user_id), Some(device)) => throttle::device_key(device, user_id),
             _ => throttle::account_key(self.username),
         };
         [account, throttle::ip_key(self.ip)]
@@ -80,7 +84,8 @@ pub async fn guard<T>(
             Ok(Outcome::Passed(value))
         }
         None => {
-            let locked = throttle::record_failure(&state.db, &keys, now).await?;
+            let policy = state.config.throttle_policy();
+            let locked = throttle::record_failure(&state.db, &policy, &keys, now).await?;
             if attempt.kind != Kind::Reauthentication {
                 crate::observability::metrics::login(false);
             }

@@ -16,6 +16,7 @@ pub async fn create(
     db: &impl ConnectionTrait,
     user_id: &str,
     amr: &[String],
+    ip: Option<&str>,
     now: i64,
     ttl: i64,
 ) -> Result<(Session, String), StoreError> {
@@ -31,6 +32,7 @@ pub async fn create(
         expires_at: Set(now + ttl),
         revoked_at: Set(None),
         confirmed_at: Set(None),
+        ip: Set(ip.map(str::to_string)),
     }
     .insert(db)
     .await?;

@@ -20,7 +20,7 @@ use crate::store::recovery_codes;
 use crate::store::sessions::{self, Session};
 use crate::store::users::{self, User};
 use crate::ui::csrf;
-use crate::ui::login::{csrf_failed, locked_page};
+use crate::ui::login::{csrf_failed, known_device, locked_page};
 use crate::ui::mfa_step::{confirm_enrollment, enroll_page, verify_second_factor};
 use crate::ui::pages::{render_page, AccountPage, ConfirmPage, RecoveryCodesPage, SessionLine};
 use crate::web::client_ip::ClientIp;
@@ -94,6 +94,7 @@ async fn page(
         .map(|s| SessionLine {
             current: s.id == current.id,
             signed_in: timestamp(s.auth_time),
+            ip: s.ip.clone().unwrap_or_default(),
             id: s.id,
         })
         .collect();
@@ -192,10 +193,11 @@ pub async fn change_password(
             Err(redirect) => return Ok(redirect),
         };
         // The current password is a password attempt like any other: throttled.
-        let checked = current_password(&state, &user, &ip, &form.current_password).await?;
+        let checked =
+            current_password(&state, &headers, &user, &ip, &form.current_password).await?;
         match checked {
             Outcome::Passed(()) => {}
-            Outcome::Locked { retry_after } => return Ok(locked_page(retry_after)),
+            Outcome::Locked { retry_after } => return Ok(locked_page(retry_after, "/account")),
             Outcome::Failed => {
                 let error = Some("The current password is not correct.".to_string());
                 return page(&state, &headers, &current, &user, None, error).await;
@@ -392,16 +394,19 @@ pub async fn regenerate_codes(
 /// Checks the user's own password, throttled as a re-authentication.
 async fn current_password(
     state: &AppState,
+    headers: &HeaderMap,
     user: &User,
     ip: &str,
     password: &str,
 ) -> Result<Outcome<()>> {
+    let device = known_device(state, headers, &user.id);
     let attempt = Attempt {
         kind: Kind::Reauthentication,
         username: &user.username,
         user_id: Some(&user.id),
         client_id: None,
         ip,
+        device: device.as_deref(),
     };
     attempts::guard(state, &attempt, async {
         let ok = state
@@ -477,10 +482,12 @@ pub async fn confirm(
             };
             confirm_form(&state, &headers, &user, Some(message.into()))
         };
-        let password_ok = current_password(&state, &user, &ip, &form.password).await?;
+        let password_ok = current_password(&state, &headers, &user, &ip, &form.password).await?;
         match password_ok {
             Outcome::Passed(()) => {}
-            Outcome::Locked { retry_after } => return Ok(locked_page(retry_after)),
+            Outcome::Locked { retry_after } => {
+                return Ok(locked_page(retry_after, "/account/confirm"))
+            }
             Outcome::Failed => return wrong(),
         }
         let mut amr = vec![mfa::AMR_PASSWORD.to_string()];
@@ -491,6 +498,7 @@ pub async fn confirm(
                 user_id: Some(&user.id),
                 client_id: None,
                 ip: &ip,
+                device: None,
             };
             let code_ok = attempts::guard(
                 &state,
@@ -500,7 +508,9 @@ pub async fn confirm(
             .await?;
             match code_ok {
                 Outcome::Passed(_) => amr.push(mfa::AMR_OTP.to_string()),
-                Outcome::Locked { retry_after } => return Ok(locked_page(retry_after)),
+                Outcome::Locked { retry_after } => {
+                    return Ok(locked_page(retry_after, "/account/confirm"))
+                }
                 Outcome::Failed => return wrong(),
             }
         }

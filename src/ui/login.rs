@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use crate::auth::{mfa, session};
+use crate::auth::{known_device, mfa, session};
 use crate::domain::attempts::{self, Attempt, Kind, Outcome};
 use crate::error::{Error, Result};
 use crate::signin::interaction::RequestIdQuery;
@@ -18,7 +18,7 @@ use crate::store::audit::{self, Event};
 use crate::store::authorization_requests::{self, PendingRequest};
 use crate::store::users;
 use crate::ui::csrf;
-use crate::ui::pages::{render_page, LoginPage};
+use crate::ui::pages::{render_page, LockedPage, LoginPage};
 use crate::web::client_ip::ClientIp;
 
 pub async fn show(
@@ -82,18 +82,35 @@ pub struct LoginForm {
     password: String,
 }
 
-/// 429 with Retry-After: too many failures for this account or address.
-pub fn locked_page(retry_after: i64) -> Response {
-    let mut response = Error::page(
-        StatusCode::TOO_MANY_REQUESTS,
-        "Too many attempts",
-        "Too many failed attempts. Wait a little, then try again.",
-    )
-    .into_response();
-    if let Ok(value) = HeaderValue::from_str(&retry_after.max(1).to_string()) {
+/// 429 with Retry-After (RFC 6585 §4): too many failures for this account, device
+/// or address. The page says how long to wait and links back to `back`.
+pub fn locked_page(retry_after: i64, back: &str) -> Response {
+    let seconds = retry_after.max(1);
+    let wait = match seconds {
+        1 => "1 second".to_string(),
+        s if s < 120 => format!("{s} seconds"),
+        s => format!("{} minutes", (s + 59) / 60),
+    };
+    let page = LockedPage {
+        wait,
+        back: back.to_string(),
+    };
+    let mut response = render_page(StatusCode::TOO_MANY_REQUESTS, &page);
+    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response
+}
+
+/// The known-device id this browser holds for `user_id`, if any.
+pub fn known_device(state: &AppState, headers: &HeaderMap, user_id: &str) -> Option<String> {
+    known_device::recognise(
+        state.keys.master(),
+        headers,
+        user_id,
+        state.now(),
+        state.config.secure_cookies(),
+    )
 }
 
 pub async fn submit(
@@ -109,12 +126,16 @@ pub async fn submit(
         let signin = interaction::load(&state, &headers, &form.request_id).await?;
         let client_id = signin.pending.client_id.as_deref();
         let user = users::find_by_username(&state.db, &form.username).await?;
+        let device = user
+            .as_ref()
+            .and_then(|u| known_device(&state, &headers, &u.id));
         let attempt = Attempt {
             kind: Kind::Password,
             username: &form.username,
             user_id: user.as_ref().map(|u| u.id.as_str()),
             client_id,
             ip: &ip,
+            device: device.as_deref(),
         };
         let checked = attempts::guard(&state, &attempt, async {
             // An unknown user is checked against a dummy hash: same work, same answer.
@@ -130,7 +151,10 @@ pub async fn submit(
         .await?;
         let user = match checked {
             Outcome::Passed(user) => user,
-            Outcome::Locked { retry_after } => return Ok(locked_page(retry_after)),
+            Outcome::Locked { retry_after } => {
+                let back = interaction::step_url("/login", &signin.pending);
+                return Ok(locked_page(retry_after, &back));
+            }
             Outcome::Failed => {
                 let message = "Incorrect username or password.".to_string();
                 let status = StatusCode::UNAUTHORIZED;
@@ -169,7 +193,15 @@ pub async fn submit(
             state.now(),
         )
         .await?;
-        finish(&state, &signin.pending, &user.id, &[mfa::AMR_PASSWORD]).await
+        finish(
+            &state,
+            &headers,
+            &ip,
+            &signin.pending,
+            &user.id,
+            &[mfa::AMR_PASSWORD],
+        )
+        .await
     }
     .await
     .map_err(Error::on_page)
@@ -178,30 +210,49 @@ pub async fn submit(
 /// The person is authenticated: start the session and go back to the request.
 pub async fn finish(
     state: &AppState,
+    headers: &HeaderMap,
+    ip: &str,
     pending: &PendingRequest,
     user_id: &str,
     amr: &[&str],
 ) -> Result<Response> {
-    let cookie = start_session(state, pending, user_id, amr).await?;
-    let mut response = Redirect::to(&continue_url(pending)).into_response();
-    response.headers_mut().append(header::SET_COOKIE, cookie);
-    Ok(response)
+    let cookies = start_session(state, headers, ip, pending, user_id, amr).await?;
+    let response = Redirect::to(&continue_url(pending)).into_response();
+    Ok(with_cookies(response, cookies))
 }
 
-/// Starts the session for a completed sign-in; returns its cookie.
+pub fn with_cookies(mut response: Response, cookies: Vec<HeaderValue>) -> Response {
+    for cookie in cookies {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// Starts the session for a completed sign-in; returns its cookie and the one that
+/// makes this browser a known device of the account.
 pub async fn start_session(
     state: &AppState,
+    headers: &HeaderMap,
+    ip: &str,
     pending: &PendingRequest,
     user_id: &str,
     amr: &[&str],
-) -> Result<HeaderValue> {
+) -> Result<Vec<HeaderValue>> {
     if !authorization_requests::mark_authenticated(&state.db, pending).await? {
         // Finished or purged while the credentials were checked.
         return Err(expired());
     }
     let amr: Vec<String> = amr.iter().map(|m| m.to_string()).collect();
-    let (_session, cookie) = session::start(state, user_id, &amr).await?;
-    Ok(cookie)
+    let (_session, cookie) = session::start(state, user_id, &amr, ip).await?;
+    let device = known_device::cookie(
+        state.keys.master(),
+        headers,
+        user_id,
+        state.now(),
+        state.config.known_device_ttl as i64,
+        state.config.secure_cookies(),
+    );
+    Ok(vec![cookie, device])
 }
 
 pub fn csrf_failed() -> Error {

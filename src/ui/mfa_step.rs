@@ -21,7 +21,7 @@ use crate::store::authorization_requests;
 use crate::store::recovery_codes;
 use crate::store::users::{self, User};
 use crate::ui::csrf;
-use crate::ui::login::{audience_name, csrf_failed, locked_page, start_session};
+use crate::ui::login::{audience_name, csrf_failed, locked_page, start_session, with_cookies};
 use crate::ui::pages::{render_page, EnrollPage, MfaPage, RecoveryCodesPage};
 use crate::web::client_ip::ClientIp;
 
@@ -244,6 +244,7 @@ pub async fn submit(
             user_id: Some(&user.id),
             client_id,
             ip: &ip,
+            device: None,
         };
         let checked = attempts::guard(
             &state,
@@ -253,7 +254,10 @@ pub async fn submit(
         .await?;
         let method = match checked {
             Outcome::Passed(method) => method,
-            Outcome::Locked { retry_after } => return Ok(locked_page(retry_after)),
+            Outcome::Locked { retry_after } => {
+                let back = interaction::step_url("/login/mfa", &signin.pending);
+                return Ok(locked_page(retry_after, &back));
+            }
             Outcome::Failed => {
                 return code_page(
                     &state,
@@ -281,7 +285,10 @@ pub async fn submit(
         let amr = [mfa::AMR_PASSWORD, mfa::AMR_OTP];
         match (&signin.password_user, &signin.session) {
             // The password was given for this request: a new session.
-            (Some(_), _) => crate::ui::login::finish(&state, &signin.pending, &user.id, &amr).await,
+            (Some(_), _) => {
+                crate::ui::login::finish(&state, &headers, &ip, &signin.pending, &user.id, &amr)
+                    .await
+            }
             // Step-up of the browser's session: it now has the second factor.
             (None, Some((session, _))) => {
                 if !authorization_requests::mark_authenticated(&state.db, &signin.pending).await? {
@@ -348,20 +355,13 @@ pub async fn enroll(
             now,
         )
         .await?;
-        let cookie = start_session(
-            &state,
-            pending,
-            &user.id,
-            &[mfa::AMR_PASSWORD, mfa::AMR_OTP],
-        )
-        .await?;
+        let amr = [mfa::AMR_PASSWORD, mfa::AMR_OTP];
+        let cookies = start_session(&state, &headers, &ip, pending, &user.id, &amr).await?;
         let page = RecoveryCodesPage {
             codes,
             continue_to: continue_url(pending),
         };
-        let mut response = render_page(StatusCode::OK, &page);
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-        Ok(response)
+        Ok(with_cookies(render_page(StatusCode::OK, &page), cookies))
     }
     .await
     .map_err(Error::on_page)

@@ -62,6 +62,8 @@ pub struct RecoveryCodesPage {
 
 pub struct SessionLine {
     pub id: String,
+    /// Where the session was started from ("" when not recorded).
+    pub ip: String,
     pub signed_in: String,
     pub current: bool,
 }
@@ -78,6 +80,14 @@ pub struct AccountPage {
     pub recovery_remaining: u64,
     pub notice: Option<String>,
     pub password_error: Option<String>,
+}
+
+/// 429: too many failed attempts; how long to wait, and the way back.
+#[derive(Template)]
+#[template(path = "locked.html")]
+pub struct LockedPage {
+    pub wait: String,
+    pub back: String,
 }
 
 /// "Confirm it's you" before a change to how the account signs in.

@@ -300,17 +300,21 @@ impl Form {
 /// A cookie-keeping client that follows redirects only within the server.
 pub struct Browser {
     pub http: reqwest::Client,
+    /// The browser's cookies (a test may plant one).
+    pub jar: Arc<reqwest::cookie::Jar>,
     base: String,
 }
 
 impl Browser {
     pub fn new(server: &TestServer) -> Browser {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
         Browser {
             http: reqwest::Client::builder()
-                .cookie_store(true)
+                .cookie_provider(jar.clone())
                 .redirect(Policy::none())
                 .build()
                 .unwrap(),
+            jar,
             base: server.base.clone(),
         }
     }

@@ -467,7 +467,7 @@ impl Fixture {
         clients::create(server.db(), &client("svc", &["client_credentials"])).await?;
         let ttl = server.state.config.session_ttl as i64;
         let (session, _) =
-            sessions::create(server.db(), &user.id, &["pwd".to_string()], now, ttl).await?;
+            sessions::create(server.db(), &user.id, &["pwd".to_string()], None, now, ttl).await?;
         Ok(Fixture {
             user_id: user.id,
             session_id: session.id,

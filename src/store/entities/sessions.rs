@@ -21,6 +21,8 @@ pub struct Model {
     pub revoked_at: Option<i64>,
     /// When the user last re-authenticated in this session ("confirm it's you").
     pub confirmed_at: Option<i64>,
+    /// The client address the session was started from.
+    pub ip: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
