@@ -4,8 +4,19 @@ use anyhow::Context;
 use axum::http::{header, Method};
 use axum::routing::{get, post};
 use axum::Router;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
 use tower_http::cors::{Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::observability::{health, metrics, request_id};
 pub use crate::state::AppState;
@@ -76,17 +87,64 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves until `shutdown` resolves, finishing in-flight requests first.
+///
+/// HTTP/1.1 over hyper, with the limits a server facing the internet needs: the
+/// request head must arrive within GATEHOUSE_HTTP_HEADER_TIMEOUT (hyper starts that
+/// clock again whenever a kept-alive connection goes idle, so it is also the idle
+/// limit), the body within GATEHOUSE_HTTP_BODY_TIMEOUT; heads and bodies are capped
+/// in size, and at most GATEHOUSE_HTTP_MAX_CONNECTIONS connections are served at once.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = router(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .context("HTTP server failed")
+    let config = state.config.clone();
+    let app = router(state)
+        .layer(DefaultBodyLimit::max(config.http_max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(config.http_max_body_bytes))
+        .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
+            config.http_body_timeout,
+        )));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(config.http_header_timeout))
+        .max_buf_size(config.http_max_header_bytes)
+        .keep_alive(true);
+    let slots = Arc::new(Semaphore::new(config.http_max_connections));
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        // A free slot first: past the cap, new connections wait in the kernel's queue.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.context("connection limit closed")?,
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: pause instead of spinning.
+                    tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().oneshot(request)
+        });
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(error = %err, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }

@@ -74,6 +74,17 @@ pub struct Config {
     pub throttle_window: u64,
     /// How long a browser stays a known device of an account after a sign-in, seconds.
     pub known_device_ttl: u64,
+    /// Time a client has to send a request's headers, and the longest a kept-alive
+    /// connection may sit idle before its next request, seconds.
+    pub http_header_timeout: u64,
+    /// Time a client has to send a request's body, seconds.
+    pub http_body_timeout: u64,
+    /// The largest request body accepted on any route, bytes.
+    pub http_max_body_bytes: usize,
+    /// The largest request head (request line and headers), bytes (at least 8192).
+    pub http_max_header_bytes: usize,
+    /// Connections served at once; more wait in the listen queue.
+    pub http_max_connections: usize,
 }
 
 impl Default for Config {
@@ -109,6 +120,11 @@ impl Default for Config {
             throttle_max_lock: 15 * 60,
             throttle_window: 3600,
             known_device_ttl: 180 * 24 * 3600,
+            http_header_timeout: 10,
+            http_body_timeout: 10,
+            http_max_body_bytes: 64 * 1024,
+            http_max_header_bytes: 16 * 1024,
+            http_max_connections: 1024,
         }
     }
 }
@@ -237,10 +253,31 @@ impl Config {
             ("GATEHOUSE_THROTTLE_MAX_LOCK", self.throttle_max_lock),
             ("GATEHOUSE_THROTTLE_WINDOW", self.throttle_window),
             ("GATEHOUSE_KNOWN_DEVICE_TTL", self.known_device_ttl),
+            ("GATEHOUSE_HTTP_HEADER_TIMEOUT", self.http_header_timeout),
+            ("GATEHOUSE_HTTP_BODY_TIMEOUT", self.http_body_timeout),
         ] {
             if value == 0 {
                 return Err(invalid(name, "must be greater than 0 seconds"));
             }
+        }
+        // hyper's read buffer holds the request head; it cannot be smaller.
+        if self.http_max_header_bytes < 8192 {
+            return Err(invalid(
+                "GATEHOUSE_HTTP_MAX_HEADER_BYTES",
+                "must be at least 8192 bytes",
+            ));
+        }
+        if self.http_max_body_bytes < 1024 {
+            return Err(invalid(
+                "GATEHOUSE_HTTP_MAX_BODY_BYTES",
+                "must be at least 1024 bytes",
+            ));
+        }
+        if self.http_max_connections == 0 {
+            return Err(invalid(
+                "GATEHOUSE_HTTP_MAX_CONNECTIONS",
+                "must be at least 1",
+            ));
         }
         if self.password_hash_concurrency == 0 {
             return Err(invalid(
