@@ -23,6 +23,8 @@ pub use crate::state::AppState;
 use crate::{oidc, ui, web};
 
 pub fn router(state: AppState) -> Router {
+    // /metrics is public unless GATEHOUSE_METRICS_LISTEN gives it an address of its own.
+    let metrics_here = matches!(state.config.metrics_addr(), Ok(None));
     // Endpoints that browser-based clients call with fetch (discovery, keys, token,
     // userinfo) allow any origin; they never rely on cookies.
     let cors = CorsLayer::new()
@@ -43,7 +45,7 @@ pub fn router(state: AppState) -> Router {
             get(oidc::userinfo::handle).post(oidc::userinfo::handle),
         )
         .layer(cors);
-    Router::new()
+    let public = Router::new()
         .merge(api)
         .route(
             "/authorize",
@@ -78,11 +80,23 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{file}", get(ui::static_files::handle))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::render))
-        .fallback(ui::not_found)
+        .fallback(ui::not_found);
+    let public = if metrics_here {
+        public.route("/metrics", get(metrics::render))
+    } else {
+        public
+    };
+    public
         .layer(axum::middleware::from_fn(web::security_headers::add))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::from_fn(request_id::assign))
+        .with_state(state)
+}
+
+/// The router of GATEHOUSE_METRICS_LISTEN: /metrics only.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::render))
         .with_state(state)
 }
 

@@ -85,6 +85,8 @@ pub struct Config {
     pub http_max_header_bytes: usize,
     /// Connections served at once; more wait in the listen queue.
     pub http_max_connections: usize,
+    /// A separate address for /metrics; when set, the public port does not serve it.
+    pub metrics_listen: Option<String>,
 }
 
 impl Default for Config {
@@ -125,6 +127,7 @@ impl Default for Config {
             http_max_body_bytes: 64 * 1024,
             http_max_header_bytes: 16 * 1024,
             http_max_connections: 1024,
+            metrics_listen: None,
         }
     }
 }
@@ -249,6 +252,7 @@ impl Config {
             ));
         }
         self.trusted_proxy_list()?;
+        self.metrics_addr()?;
         for (name, value) in [
             ("GATEHOUSE_THROTTLE_MAX_LOCK", self.throttle_max_lock),
             ("GATEHOUSE_THROTTLE_WINDOW", self.throttle_window),
@@ -295,6 +299,19 @@ impl Config {
                 format!("'{}' is not host:port", self.listen),
             )
         })
+    }
+
+    /// GATEHOUSE_METRICS_LISTEN, when set.
+    pub fn metrics_addr(&self) -> Result<Option<SocketAddr>, ConfigError> {
+        match self.metrics_listen.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(addr) => addr.parse().map(Some).map_err(|_| {
+                invalid(
+                    "GATEHOUSE_METRICS_LISTEN",
+                    format!("'{addr}' is not host:port"),
+                )
+            }),
+        }
     }
 
     /// GATEHOUSE_TRUSTED_PROXIES parsed: a lone address is a /32 (or /128) network.

@@ -30,6 +30,14 @@ fn gatehouse(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("wait")
 }
 
+/// A database made the way an operator makes one: `gatehouse migrate`.
+async fn migrated_db() -> TestDb {
+    let db = TestDb::new().await;
+    let out = gatehouse(&db, &["migrate"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    db
+}
+
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -50,7 +58,7 @@ fn clients(db: &TestDb) -> Vec<serde_json::Value> {
 
 #[tokio::test]
 async fn client_add_list_remove() {
-    let db = TestDb::new().await;
+    let db = migrated_db().await;
     let out = gatehouse(
         &db,
         &[
@@ -110,7 +118,7 @@ async fn client_add_list_remove() {
 
 #[tokio::test]
 async fn bad_client_arguments_write_nothing() {
-    let db = TestDb::new().await;
+    let db = migrated_db().await;
     let ok = gatehouse(
         &db,
         &[
@@ -236,7 +244,7 @@ async fn bad_client_arguments_write_nothing() {
 
 #[tokio::test]
 async fn user_add_hashes_with_argon2id() {
-    let db = TestDb::new().await;
+    let db = migrated_db().await;
     let out = gatehouse(
         &db,
         &[
@@ -374,4 +382,136 @@ async fn invalid_configuration_is_one_line_and_exit_code_2() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn operator_commands_never_create_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("GATEHOUSE_DATABASE_URL")
+            .env("RUST_LOG", "off")
+            .output()
+            .unwrap()
+    };
+    for args in [
+        &["client", "list"][..],
+        &["user", "disable", "alice"],
+        &["keys", "list"],
+        &["audit", "tail"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&out).contains("no database at gatehouse.db"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(!dir.path().join("gatehouse.db").exists(), "{args:?}");
+    }
+    // --json: the error is JSON too.
+    let out = run(&["client", "list", "--json"]);
+    let error: serde_json::Value = serde_json::from_str(stderr(&out).trim()).unwrap();
+    assert!(error["error"].as_str().unwrap().contains("no database"));
+    assert_eq!(error["exit_code"], 1);
+    // --verbose says which database a command uses.
+    let out = run(&["--verbose", "migrate"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("database: SQLite file gatehouse.db"));
+    assert!(
+        dir.path().join("gatehouse.db").exists(),
+        "migrate creates it"
+    );
+    let out = run(&["--verbose", "client", "list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn a_closed_pipe_ends_the_command_quietly() {
+    let db = std::sync::Arc::new(TestDb::new().await);
+    let server = common::TestServer::start_on(db.clone()).await;
+    for _ in 0..20 {
+        server
+            .add_client(
+                &format!("app{}", uuid::Uuid::new_v4().simple()),
+                true,
+                false,
+            )
+            .await;
+    }
+    // The reader goes away before the command writes (as `| head -1` does).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["client", "list", "--json"])
+        .env("GATEHOUSE_DATABASE_URL", &db.url)
+        .env("GATEHOUSE_MASTER_KEY", &db.master_key)
+        .env("RUST_LOG", "off")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn metrics_can_move_to_an_address_of_their_own() {
+    let db = TestDb::new().await;
+    let port = |_: ()| {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (public, private) = (port(()), port(()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("serve")
+        .env("GATEHOUSE_DATABASE_URL", &db.url)
+        .env("GATEHOUSE_MASTER_KEY", &db.master_key)
+        .env("GATEHOUSE_ISSUER", format!("http://127.0.0.1:{public}"))
+        .env("GATEHOUSE_LISTEN", format!("127.0.0.1:{public}"))
+        .env("GATEHOUSE_METRICS_LISTEN", format!("127.0.0.1:{private}"))
+        .env("RUST_LOG", "off")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..100 {
+        if http
+            .get(format!("http://127.0.0.1:{public}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(up);
+    let on_public = http
+        .get(format!("http://127.0.0.1:{public}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    let on_private = http
+        .get(format!("http://127.0.0.1:{private}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(on_public.status(), 404);
+    assert_eq!(on_private.status(), 200);
+    assert!(on_private
+        .text()
+        .await
+        .unwrap()
+        .contains("gatehouse_http_requests_total"));
 }

@@ -47,7 +47,7 @@ pub async fn run(config: &Config, command: AuditCommand) -> Result<(), CliError>
                     .ok()
             })
             .unwrap_or_default();
-        println!(
+        crate::say!(
             "{time}  {:<26} user={} client={} ip={} {}",
             e.kind,
             e.user_id.as_deref().unwrap_or("-"),

@@ -185,10 +185,10 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
                 }
                 print_json(&value)?;
             } else {
-                println!("created client {}", client.client_id);
+                crate::say!("created client {}", client.client_id);
                 if let Some(secret) = &shown_secret {
-                    println!("client_secret: {secret}");
-                    println!("(store it now: it is not stored and cannot be shown again)");
+                    crate::say!("client_secret: {secret}");
+                    crate::say!("(store it now: it is not stored and cannot be shown again)");
                 }
             }
             Ok(())
@@ -199,9 +199,11 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
             if json {
                 print_json(&list)?;
             } else {
-                println!(
+                crate::say!(
                     "{:<24} {:<12} {:<20} REDIRECT URIS",
-                    "CLIENT ID", "TYPE", "NAME"
+                    "CLIENT ID",
+                    "TYPE",
+                    "NAME"
                 );
                 for c in &list {
                     let kind = if c.is_public() {
@@ -209,7 +211,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
                     } else {
                         "confidential"
                     };
-                    println!(
+                    crate::say!(
                         "{:<24} {:<12} {:<20} {}",
                         c.client_id,
                         kind,
@@ -228,7 +230,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
             if json {
                 print_json(&json!({ "removed": client_id }))?;
             } else {
-                println!("removed client {client_id}");
+                crate::say!("removed client {client_id}");
             }
             Ok(())
         }

@@ -21,7 +21,7 @@ pub async fn run(config: &Config) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::Usage(format!("health check did not run: {e}")))?
         .map_err(CliError::Usage)?;
-    println!("ok");
+    crate::say!("ok");
     Ok(())
 }
 

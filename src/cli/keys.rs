@@ -54,12 +54,16 @@ fn print_keys(keys: &[StoredKey], as_json: bool) -> Result<(), CliError> {
             .collect();
         return print_json(&rows);
     }
-    println!(
+    crate::say!(
         "{:<18} {:<6} {:<8} {:<21} {:<21} RETIRES",
-        "KID", "ALG", "STATE", "CREATED", "ACTIVATES"
+        "KID",
+        "ALG",
+        "STATE",
+        "CREATED",
+        "ACTIVATES"
     );
     for k in keys {
-        println!(
+        crate::say!(
             "{:<18} {:<6} {:<8} {:<21} {:<21} {}",
             k.kid,
             k.alg,

@@ -23,6 +23,9 @@ pub struct Cli {
     /// Path to a gatehouse.toml (settings there are overridden by GATEHOUSE_* variables).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Say on stderr which database the command uses.
+    #[arg(long, global = true)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -88,11 +91,62 @@ impl From<sea_orm::DbErr> for CliError {
     }
 }
 
-/// Opens and migrates the configured database for an operator command.
+/// The SQLite file a database URL names (None for PostgreSQL and in-memory SQLite).
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| PathBuf::from(path))
+}
+
+/// A database URL fit to print: the SQLite file, or PostgreSQL's user, host, port
+/// and database without the password.
+pub fn describe_database(url: &str) -> String {
+    if let Some(path) = sqlite_file(url) {
+        return format!("SQLite file {}", path.display());
+    }
+    match url::Url::parse(url) {
+        Ok(parsed) if parsed.scheme().starts_with("postgres") => format!(
+            "PostgreSQL {}{}:{}{}",
+            match parsed.username() {
+                "" => String::new(),
+                user => format!("{user}@"),
+            },
+            parsed.host_str().unwrap_or("localhost"),
+            parsed.port().unwrap_or(5432),
+            parsed.path()
+        ),
+        _ => "the configured database".into(),
+    }
+}
+
+/// Opens and migrates the configured database for an operator command. Only
+/// `serve` and `migrate` create a new SQLite file: an operator command pointed at
+/// a file that is not there (a typo, another directory) says so instead.
 pub async fn open_db(config: &Config) -> Result<sea_orm::DatabaseConnection, CliError> {
+    if let Some(path) = sqlite_file(&config.database_url) {
+        if !path.exists() {
+            return Err(CliError::Usage(format!(
+                "no database at {} (GATEHOUSE_DATABASE_URL): run this where `gatehouse serve` \
+                 runs, or create it with `gatehouse migrate`",
+                path.display()
+            )));
+        }
+    }
+    create_db(config).await
+}
+
+/// Opens the configured database, creating a SQLite file if needed, and migrates it.
+pub async fn create_db(config: &Config) -> Result<sea_orm::DatabaseConnection, CliError> {
     let db = crate::store::connect(&config.database_url)
         .await
-        .map_err(|e| CliError::Other(anyhow::anyhow!("cannot open the database: {e}")))?;
+        .map_err(|e| {
+            CliError::Other(anyhow::anyhow!(
+                "cannot open {}: {e}",
+                describe_database(&config.database_url)
+            ))
+        })?;
     crate::store::migrate(&db).await?;
     Ok(db)
 }
@@ -100,8 +154,28 @@ pub async fn open_db(config: &Config) -> Result<sea_orm::DatabaseConnection, Cli
 /// Prints a value as pretty JSON.
 pub fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(anyhow::Error::from)?;
-    println!("{text}");
+    say(format_args!("{text}"));
     Ok(())
+}
+
+/// Writes a line to stdout. When the reader has gone (`gatehouse keys list | head -1`)
+/// the command ends quietly instead of panicking as `println!` does.
+pub fn say(line: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(err) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}
+
+/// `println!` for command output: see `say`.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::say(format_args!($($arg)*))
+    };
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
@@ -111,17 +185,42 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         (config, _) => config?,
     };
     crate::observability::logging::init(config.log_format);
+    if cli.verbose {
+        eprintln!("database: {}", describe_database(&config.database_url));
+    }
     match cli.command {
         Command::Healthcheck => healthcheck::run(&config).await,
         Command::Serve => serve::run(config).await,
         Command::Migrate => {
-            open_db(&config).await?;
-            println!("database is up to date");
+            create_db(&config).await?;
+            say(format_args!("database is up to date"));
             Ok(())
         }
         Command::User(cmd) => user::run(&config, cmd).await,
         Command::Client(cmd) => client::run(&config, cmd).await,
         Command::Keys(cmd) => keys::run(&config, cmd).await,
         Command::Audit(cmd) => audit::run(&config, cmd).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_are_described_without_secrets() {
+        assert_eq!(
+            sqlite_file("sqlite://gatehouse.db?mode=rwc"),
+            Some(PathBuf::from("gatehouse.db"))
+        );
+        assert_eq!(
+            sqlite_file("sqlite:///var/lib/gh.db"),
+            Some(PathBuf::from("/var/lib/gh.db"))
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://u@h/db"), None);
+        let described = describe_database("postgres://gh:s3cr%40t@db.internal:6543/gatehouse");
+        assert_eq!(described, "PostgreSQL gh@db.internal:6543/gatehouse");
+        assert!(!described.contains("s3cr"));
     }
 }

@@ -16,6 +16,18 @@ pub async fn run(config: Config) -> Result<(), CliError> {
     tokio::spawn(async move { passwords.dummy().await });
     crate::housekeeping::spawn(state.clone());
     crate::keys::rotation::spawn(state.clone());
+    if let Some(metrics_addr) = state.config.metrics_addr()? {
+        let listener = TcpListener::bind(metrics_addr).await.with_context(|| {
+            format!("cannot listen on {metrics_addr} (GATEHOUSE_METRICS_LISTEN)")
+        })?;
+        tracing::info!(addr = %metrics_addr, "metrics are served here");
+        let app = app::metrics_router(state.clone());
+        tokio::spawn(async move {
+            if let Err(err) = axum::serve(listener, app).await {
+                tracing::error!(error = %err, "metrics listener failed");
+            }
+        });
+    }
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

@@ -75,7 +75,7 @@ fn report(json: bool, user: &users::User, action: &str) -> Result<(), CliError> 
     if json {
         print_json(&json!({ "username": user.username, "id": user.id, "done": action }))
     } else {
-        println!("{action}: {}", user.username);
+        crate::say!("{action}: {}", user.username);
         Ok(())
     }
 }
@@ -182,7 +182,7 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
                     "name": user.name,
                 }))?;
             } else {
-                println!("created user {} (sub {})", user.username, user.id);
+                crate::say!("created user {} (sub {})", user.username, user.id);
             }
             Ok(())
         }
