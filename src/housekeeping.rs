@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use crate::state::AppState;
-use crate::store::{authorization_codes, authorization_requests, refresh_tokens};
+use crate::store::{
+    authorization_codes, authorization_requests, refresh_tokens, revoked_client_tokens,
+};
 
 const EVERY: Duration = Duration::from_secs(600);
 
@@ -29,8 +31,9 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<()> {
     let codes = authorization_codes::purge_expired(&state.db, now - 3600).await?;
     // Likewise a day's margin for rotated refresh tokens: reuse detection needs them.
     let refresh = refresh_tokens::purge_expired(&state.db, now - 86_400).await?;
-    if requests + codes + refresh > 0 {
-        tracing::debug!(requests, codes, refresh, "purged expired rows");
+    let revoked = revoked_client_tokens::purge_expired(&state.db, now).await?;
+    if requests + codes + refresh + revoked > 0 {
+        tracing::debug!(requests, codes, refresh, revoked, "purged expired rows");
     }
     Ok(())
 }

@@ -515,3 +515,31 @@ async fn metrics_can_move_to_an_address_of_their_own() {
         .unwrap()
         .contains("gatehouse_http_requests_total"));
 }
+
+#[tokio::test]
+async fn a_client_id_can_never_be_a_users_subject() {
+    let db = migrated_db().await;
+    let out = gatehouse(
+        &db,
+        &["user", "add", "alice", "--password-stdin"],
+        Some("correct horse battery staple\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let users = gatehouse(&db, &["client", "list", "--json"], None);
+    assert!(users.status.success());
+    let uuid_shaped = "0b6f3a8e-2c9d-4f1a-9e3b-5d7c8a1f2e4b";
+    let out = gatehouse(
+        &db,
+        &[
+            "client",
+            "add",
+            uuid_shaped,
+            "--redirect-uri",
+            "https://app.example.com/cb",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("user identifier"), "{}", stderr(&out));
+    assert!(clients(&db).is_empty(), "nothing written");
+}

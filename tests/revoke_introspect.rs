@@ -352,3 +352,84 @@ async fn a_removed_client_is_refused_within_the_client_cache_ttl() {
         assert_eq!(body["error"], "invalid_client");
     }
 }
+
+async fn machine_token(server: &TestServer) -> String {
+    let (status, _, body) = token_request(
+        server,
+        Some(("machine", SECRET)),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn client_credentials_tokens_can_be_revoked() {
+    let (server, _) = setup().await;
+    let token = machine_token(&server).await;
+    let claims = jwt_claims(&token);
+    assert_eq!(claims["sub"], "machine");
+    for absent in ["sid", "auth_time", "nonce", "amr", "acr"] {
+        assert!(
+            claims.get(absent).is_none(),
+            "{absent}: a client's own token has no person"
+        );
+    }
+    assert_eq!(introspect(&server, "app", &token).await["active"], true);
+    // Another client cannot revoke it (RFC 7009 §2.1): still 200, still active.
+    let (status, _) = post(
+        &server,
+        "/revoke",
+        Some(("app", SECRET)),
+        &[("token", &token)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(introspect(&server, "app", &token).await["active"], true);
+    // Its own client can, at once on every node.
+    // A second node: same database, same issuer.
+    let issuer = server.base.clone();
+    let second = TestServer::start_with(server.db.clone(), |c| c.issuer = issuer).await;
+    let (status, _) = post(
+        &server,
+        "/revoke",
+        Some(("machine", SECRET)),
+        &[("token", &token)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(introspect(&server, "app", &token).await["active"], false);
+    assert_eq!(introspect(&second, "app", &token).await["active"], false);
+    // Revoking it again is fine; other tokens of the client are untouched.
+    let (status, _) = post(
+        &server,
+        "/revoke",
+        Some(("machine", SECRET)),
+        &[("token", &token)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let other = machine_token(&server).await;
+    assert_eq!(introspect(&server, "app", &other).await["active"], true);
+}
+
+#[tokio::test]
+async fn removing_a_client_ends_its_own_tokens_at_once() {
+    let (server, _) = setup().await;
+    let token = machine_token(&server).await;
+    // A second node: same database, same issuer.
+    let issuer = server.base.clone();
+    let second = TestServer::start_with(server.db.clone(), |c| c.issuer = issuer).await;
+    assert_eq!(introspect(&second, "app", &token).await["active"], true);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["client", "remove", "machine"])
+        .env("GATEHOUSE_DATABASE_URL", &server.db.url)
+        .env("GATEHOUSE_MASTER_KEY", &server.db.master_key)
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(introspect(&server, "app", &token).await["active"], false);
+    assert_eq!(introspect(&second, "app", &token).await["active"], false);
+}

@@ -15,6 +15,7 @@ mod m20261123_000012_create_throttles;
 mod m20261123_000013_rotate_refresh_tokens_by_insert;
 mod m20261203_000014_bind_requests_and_confirm_sessions;
 mod m20261203_000015_session_addresses;
+mod m20261203_000016_create_revoked_client_tokens;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000013_rotate_refresh_tokens_by_insert::Migration),
             Box::new(m20261203_000014_bind_requests_and_confirm_sessions::Migration),
             Box::new(m20261203_000015_session_addresses::Migration),
+            Box::new(m20261203_000016_create_revoked_client_tokens::Migration),
         ]
     }
 }

@@ -66,13 +66,19 @@ pub enum ClientCommand {
 }
 
 pub fn check_client_id(client_id: &str) -> Result<(), CliError> {
-    if clients::is_valid_client_id(client_id) {
-        Ok(())
-    } else {
-        Err(CliError::Usage(format!(
+    if !clients::is_valid_client_id(client_id) {
+        return Err(CliError::Usage(format!(
             "'{client_id}' is not a valid client id: use 1 to 128 of A-Z a-z 0-9 - . _ ~"
-        )))
+        )));
     }
+    // RFC 9700 §4.15.1: a client's own tokens carry its client_id as `sub`, so a
+    // client_id must never be mistaken for a user's `sub` (a UUID).
+    if uuid::Uuid::parse_str(client_id).is_ok() {
+        return Err(CliError::Usage(format!(
+            "'{client_id}' has the shape of a user identifier (a UUID): choose another client id"
+        )));
+    }
+    Ok(())
 }
 
 fn check_uris(uris: &[String]) -> Result<(), CliError> {
@@ -176,6 +182,15 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
                 created_at: crate::clock::Clock::system().now(),
             };
             let db = open_db(config).await?;
+            if crate::store::users::find(&db, &client.client_id)
+                .await?
+                .is_some()
+            {
+                return Err(CliError::Usage(format!(
+                    "'{}' is a user's identifier: choose another client id",
+                    client.client_id
+                )));
+            }
             clients::create(&db, &client).await?;
             let shown_secret = secret.filter(|_| generated);
             if json {

@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::keys::jwt::Verified;
 use crate::state::AppState;
-use crate::store::grants;
 use crate::store::users::User;
+use crate::store::{clients, grants, revoked_client_tokens};
 
 /// Prefix of the jti of tokens that belong to no grant (client_credentials).
 const NO_GRANT: &str = "cc";
@@ -105,6 +105,18 @@ pub async fn validate(state: &AppState, token: &str) -> Result<LiveAccessToken> 
                 .await?
                 .ok_or_else(|| Error::bearer("the access token was revoked"))?,
         );
+    } else {
+        // A client's own token (client_credentials) lives while its client is
+        // registered (read now, not from a node's cache) and it was not revoked.
+        let client_id = verified
+            .claims
+            .get("client_id")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let registered = clients::find(&state.db, client_id).await?.is_some();
+        if !registered || revoked_client_tokens::is_revoked(&state.db, jti).await? {
+            return Err(Error::bearer("the access token was revoked"));
+        }
     }
     Ok(LiveAccessToken {
         verified,

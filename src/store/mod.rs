@@ -10,6 +10,7 @@ pub mod entities;
 pub mod grants;
 pub mod recovery_codes;
 pub mod refresh_tokens;
+pub mod revoked_client_tokens;
 pub mod sessions;
 pub mod signing_keys;
 mod sqlite_busy;

@@ -8,6 +8,7 @@ pub mod consents;
 pub mod grants;
 pub mod recovery_codes;
 pub mod refresh_tokens;
+pub mod revoked_client_tokens;
 pub mod sessions;
 pub mod signing_keys;
 pub mod throttles;
