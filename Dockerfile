@@ -23,6 +23,9 @@ RUN apt-get update \
 COPY --from=build /gatehouse /usr/local/bin/gatehouse
 USER gatehouse
 WORKDIR /var/lib/gatehouse
+# The data directory: a SQLite database and its key file live here unless configured
+# otherwise; mount a volume so they outlive the container.
+VOLUME /var/lib/gatehouse
 # All interfaces inside the container; publish the port to choose who reaches it.
 ENV GATEHOUSE_LISTEN=0.0.0.0:8080
 EXPOSE 8080

@@ -16,6 +16,10 @@ pub struct Config {
     pub listen: String,
     /// SeaORM database URL (`sqlite://…` or `postgres://…`).
     pub database_url: String,
+    /// The PostgreSQL password, given apart from the URL: any characters, encoded
+    /// into the URL here (so compose files and secret stores need not encode it).
+    #[serde(skip_serializing)]
+    pub database_password: Option<String>,
     /// Lifetime of access tokens, seconds.
     pub access_token_ttl: u64,
     /// Lifetime of ID tokens, seconds.
@@ -95,6 +99,7 @@ impl Default for Config {
             issuer: "http://localhost:8080".into(),
             listen: "127.0.0.1:8080".into(),
             database_url: "sqlite://gatehouse.db?mode=rwc".into(),
+            database_password: None,
             access_token_ttl: 600,
             id_token_ttl: 600,
             authorization_code_ttl: 60,
@@ -160,8 +165,15 @@ impl Config {
             }
             figment = figment.merge(Toml::file(path));
         }
-        figment = figment.merge(Env::prefixed("GATEHOUSE_").ignore(&["TEST_DATABASE_URL"]));
-        let config: Config = figment.extract().map_err(|e| {
+        // Secrets are taken from the environment as they are: figment would read
+        // "12345" as a number and "[x]" as a list.
+        const VERBATIM: [&str; 2] = ["DATABASE_PASSWORD", "MASTER_KEY"];
+        figment = figment.merge(Env::prefixed("GATEHOUSE_").ignore(&[
+            "TEST_DATABASE_URL",
+            VERBATIM[0],
+            VERBATIM[1],
+        ]));
+        let mut config: Config = figment.extract().map_err(|e| {
             let setting = e
                 .path
                 .first()
@@ -169,6 +181,13 @@ impl Config {
                 .unwrap_or_else(|| "configuration".into());
             invalid(&setting, e.kind.to_string())
         })?;
+        let verbatim = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        if let Some(password) = verbatim("GATEHOUSE_DATABASE_PASSWORD") {
+            config.database_password = Some(password);
+        }
+        if let Some(key) = verbatim("GATEHOUSE_MASTER_KEY") {
+            config.master_key = Some(key);
+        }
         config.validate()?;
         Ok(config)
     }
@@ -252,6 +271,7 @@ impl Config {
             ));
         }
         self.trusted_proxy_list()?;
+        self.database_connect_url()?;
         self.metrics_addr()?;
         for (name, value) in [
             ("GATEHOUSE_THROTTLE_MAX_LOCK", self.throttle_max_lock),
@@ -299,6 +319,26 @@ impl Config {
                 format!("'{}' is not host:port", self.listen),
             )
         })
+    }
+
+    /// The URL to connect with: GATEHOUSE_DATABASE_URL with GATEHOUSE_DATABASE_PASSWORD
+    /// (when set) put in as the URL's password, percent-encoded (RFC 3986 §3.2.1).
+    pub fn database_connect_url(&self) -> Result<String, ConfigError> {
+        let Some(password) = self.database_password.as_deref().filter(|p| !p.is_empty()) else {
+            return Ok(self.database_url.clone());
+        };
+        let name = "GATEHOUSE_DATABASE_PASSWORD";
+        let mut url = Url::parse(&self.database_url)
+            .ok()
+            .filter(|u| u.scheme().starts_with("postgres"))
+            .ok_or_else(|| invalid(name, "is only for a postgres:// GATEHOUSE_DATABASE_URL"))?;
+        // url leaves '%' as it is (it takes it for an escape): encode every byte first.
+        let encoded =
+            percent_encoding::utf8_percent_encode(password, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
+        url.set_password(Some(&encoded))
+            .map_err(|()| invalid(name, "cannot be set on this URL"))?;
+        Ok(url.to_string())
     }
 
     /// GATEHOUSE_METRICS_LISTEN, when set.
@@ -398,6 +438,30 @@ mod tests {
         assert!(validate_issuer("https://id.example.com?x=1").is_err());
         assert!(validate_issuer("ftp://id.example.com").is_err());
         assert!(validate_issuer("not a url").is_err());
+    }
+
+    #[test]
+    fn a_separate_database_password_is_encoded_into_the_url() {
+        let config = Config {
+            database_url: "postgres://gatehouse@postgres:5432/gatehouse".into(),
+            database_password: Some("p@ss:w/rd?#%".into()),
+            ..Config::default()
+        };
+        let url = config.database_connect_url().unwrap();
+        assert_eq!(
+            url,
+            "postgres://gatehouse:p%40ss%3Aw%2Frd%3F%23%25@postgres:5432/gatehouse"
+        );
+        let parsed = Url::parse(&url).unwrap();
+        assert_eq!(parsed.host_str(), Some("postgres"));
+        let sqlite = Config {
+            database_password: Some("x".into()),
+            ..Config::default()
+        };
+        assert_eq!(
+            sqlite.validate().unwrap_err().setting,
+            "GATEHOUSE_DATABASE_PASSWORD"
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub struct AppState {
 impl AppState {
     /// Connects, migrates and loads the signing keys (creating the first one).
     pub async fn start(config: Config, clock: Clock) -> anyhow::Result<AppState> {
-        let db = store::connect(&config.database_url)
+        let db = store::connect(&config.database_connect_url()?)
             .await
             .context("cannot open the database (GATEHOUSE_DATABASE_URL)")?;
         store::migrate(&db)

@@ -139,7 +139,7 @@ pub async fn open_db(config: &Config) -> Result<sea_orm::DatabaseConnection, Cli
 
 /// Opens the configured database, creating a SQLite file if needed, and migrates it.
 pub async fn create_db(config: &Config) -> Result<sea_orm::DatabaseConnection, CliError> {
-    let db = crate::store::connect(&config.database_url)
+    let db = crate::store::connect(&config.database_connect_url()?)
         .await
         .map_err(|e| {
             CliError::Other(anyhow::anyhow!(
