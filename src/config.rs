@@ -173,14 +173,11 @@ impl Config {
             VERBATIM[0],
             VERBATIM[1],
         ]));
-        let mut config: Config = figment.extract().map_err(|e| {
-            let setting = e
-                .path
-                .first()
-                .map(|k| format!("GATEHOUSE_{}", k.to_uppercase()))
-                .unwrap_or_else(|| "configuration".into());
-            invalid(&setting, e.kind.to_string())
-        })?;
+        if let Some(path) = file {
+            reject_unknown_file_keys(path)?;
+        }
+        reject_unknown_variables(std::env::vars().map(|(k, _)| k))?;
+        let mut config: Config = figment.extract().map_err(describe_error)?;
         let verbatim = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         if let Some(password) = verbatim("GATEHOUSE_DATABASE_PASSWORD") {
             config.database_password = Some(password);
@@ -403,6 +400,118 @@ impl Config {
     }
 }
 
+/// Every setting's name in lower case (the TOML key; GATEHOUSE_ + upper case is
+/// the variable).
+fn setting_names() -> Vec<String> {
+    let mut names: Vec<String> = match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    };
+    // Secrets are never serialized, so they are not among the keys above.
+    names.extend(["master_key".to_string(), "database_password".to_string()]);
+    names
+}
+
+/// A GATEHOUSE_* variable that names no setting is a typo: say so rather than
+/// run with the default the operator meant to change.
+fn reject_unknown_variables(names: impl Iterator<Item = String>) -> Result<(), ConfigError> {
+    let known = setting_names();
+    for name in names {
+        let Some(key) = name.strip_prefix("GATEHOUSE_") else {
+            continue;
+        };
+        // The test suite's own variable.
+        if key == "TEST_DATABASE_URL" {
+            continue;
+        }
+        if !known.iter().any(|k| k.eq_ignore_ascii_case(key)) {
+            return Err(invalid(
+                &name,
+                "is not a Gatehouse setting (see the README's list)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn reject_unknown_file_keys(path: &Path) -> Result<(), ConfigError> {
+    use figment::Provider;
+    let data = Toml::file(path).data().map_err(|e| {
+        invalid(
+            "--config",
+            format!("{} is not valid TOML: {e}", path.display()),
+        )
+    })?;
+    let known = setting_names();
+    for key in data.values().flat_map(|dict| dict.keys()) {
+        if !known.iter().any(|k| k == key) {
+            return Err(invalid(
+                "--config",
+                format!("{}: `{key}` is not a Gatehouse setting", path.display()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What a setting holds, in words.
+fn expected(key: &str) -> &'static str {
+    match key {
+        "listen" | "metrics_listen" => "an address as host:port",
+        "mfa_policy" => "optional or required",
+        "log_format" => "plain or json",
+        k if k.ends_with("_bytes") => "a number of bytes",
+        k if k.ends_with("_attempts")
+            || k.ends_with("_connections")
+            || k.ends_with("_concurrency") =>
+        {
+            "a whole number"
+        }
+        k if k.ends_with("_ttl")
+            || k.ends_with("_timeout")
+            || k.ends_with("_period")
+            || k.ends_with("_lead")
+            || k.ends_with("_margin")
+            || k.ends_with("_interval")
+            || k.ends_with("_lock")
+            || k.ends_with("_window") =>
+        {
+            "a whole number of seconds"
+        }
+        _ => "text",
+    }
+}
+
+/// A figment error in plain words: the setting, where the value came from, what
+/// was given and what is expected.
+fn describe_error(error: figment::Error) -> ConfigError {
+    use figment::error::{Actual, Kind};
+    let Some(key) = error.path.first().cloned() else {
+        return invalid("configuration", error.kind.to_string());
+    };
+    let setting = format!("GATEHOUSE_{}", key.to_uppercase());
+    let from = match error.metadata.as_ref().and_then(|m| m.source.as_ref()) {
+        Some(figment::Source::File(path)) => format!(" (from {}, key `{key}`)", path.display()),
+        _ => " (from the environment)".to_string(),
+    };
+    let given = |actual: &Actual| match actual {
+        Actual::Str(s) => format!("'{s}'"),
+        Actual::Unsigned(n) => n.to_string(),
+        Actual::Signed(n) => n.to_string(),
+        Actual::Float(n) => n.to_string(),
+        Actual::Bool(b) => b.to_string(),
+        other => format!("a {other}"),
+    };
+    let reason = match &error.kind {
+        Kind::InvalidType(actual, _) | Kind::InvalidValue(actual, _) => {
+            format!("{} is not {}{from}", given(actual), expected(&key))
+        }
+        Kind::UnknownVariant(actual, _) => format!("'{actual}' is not {}{from}", expected(&key)),
+        _ => format!("must be {}{from}", expected(&key)),
+    };
+    invalid(&setting, reason)
+}
+
 /// OIDC Discovery §3: the issuer is an https URL (http allowed here for local use)
 /// with no query or fragment; a trailing slash would break `iss` comparisons.
 fn validate_issuer(issuer: &str) -> Result<(), ConfigError> {
@@ -461,6 +570,43 @@ mod tests {
         assert_eq!(
             sqlite.validate().unwrap_err().setting,
             "GATEHOUSE_DATABASE_PASSWORD"
+        );
+    }
+
+    #[test]
+    fn unknown_variables_are_named() {
+        let ok = [
+            "GATEHOUSE_ISSUER",
+            "GATEHOUSE_MASTER_KEY",
+            "PATH",
+            "GATEHOUSE_TEST_DATABASE_URL",
+        ];
+        assert!(reject_unknown_variables(ok.iter().map(|s| s.to_string())).is_ok());
+        let err =
+            reject_unknown_variables(["GATEHOUSE_ISSUR".to_string()].into_iter()).unwrap_err();
+        assert_eq!(err.setting, "GATEHOUSE_ISSUR");
+    }
+
+    #[test]
+    fn type_errors_in_plain_words() {
+        let figment = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Serialized::default("access_token_ttl", "ten"));
+        let err = describe_error(figment.extract::<Config>().unwrap_err());
+        assert_eq!(err.setting, "GATEHOUSE_ACCESS_TOKEN_TTL");
+        assert!(
+            err.reason
+                .starts_with("'ten' is not a whole number of seconds"),
+            "{}",
+            err.reason
+        );
+        let figment = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Serialized::default("mfa_policy", "sometimes"));
+        let err = describe_error(figment.extract::<Config>().unwrap_err());
+        assert!(
+            err.reason
+                .starts_with("'sometimes' is not optional or required"),
+            "{}",
+            err.reason
         );
     }
 

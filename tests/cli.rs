@@ -351,6 +351,13 @@ async fn invalid_configuration_is_one_line_and_exit_code_2() {
             "301",
             "GATEHOUSE_CLIENT_CACHE_TTL",
         ),
+        // A typo is named, not ignored.
+        ("GATEHOUSE_SESION_TTL", "60", "GATEHOUSE_SESION_TTL"),
+        (
+            "GATEHOUSE_TRUSTED_PROXIES",
+            "10.0.0.0/99",
+            "GATEHOUSE_TRUSTED_PROXIES",
+        ),
     ];
     for (name, value, named) in cases {
         let out = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
@@ -382,6 +389,42 @@ async fn invalid_configuration_is_one_line_and_exit_code_2() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
+
+    // Type errors in words, with where the value came from; unknown keys are named.
+    std::fs::write(&file, "session_ttl = \"long\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["--config", file.to_str().unwrap(), "migrate"])
+        .env("GATEHOUSE_DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("'long' is not a whole number of seconds"),
+        "{err}"
+    );
+    assert!(err.contains("key `session_ttl`"), "{err}");
+    std::fs::write(&file, "sesion_ttl = 60\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["--config", file.to_str().unwrap(), "migrate"])
+        .env("GATEHOUSE_DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("`sesion_ttl` is not a Gatehouse setting"));
+    // A database password is never printed.
+    let out = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["client", "list"])
+        .env(
+            "GATEHOUSE_DATABASE_URL",
+            "postgres://gh:hunter2-secret@127.0.0.1:1/gatehouse",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(!err.contains("hunter2"), "{err}");
+    assert!(err.contains("PostgreSQL gh@127.0.0.1:1/gatehouse"), "{err}");
 }
 
 #[tokio::test]
