@@ -7,7 +7,11 @@ use axum::Router;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use http_body_util::Limited;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -15,11 +19,10 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 use tower_http::cors::{Any, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::observability::{health, metrics, request_id};
 pub use crate::state::AppState;
+use crate::web::deadline_body::DeadlineBody;
 use crate::{oidc, ui, web};
 
 pub fn router(state: AppState) -> Router {
@@ -113,12 +116,9 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let config = state.config.clone();
-    let app = router(state)
-        .layer(DefaultBodyLimit::max(config.http_max_body_bytes))
-        .layer(RequestBodyLimitLayer::new(config.http_max_body_bytes))
-        .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
-            config.http_body_timeout,
-        )));
+    let app = router(state);
+    let max_body = config.http_max_body_bytes;
+    let body_time = Duration::from_secs(config.http_body_timeout);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(config.http_header_timeout))
@@ -146,9 +146,26 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let app = app.clone();
-        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            app.clone().oneshot(request)
+        let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+            let app = app.clone();
+            async move {
+                // RFC 9110 §15.5.14: a declared body over the cap is refused unread.
+                let declared = request
+                    .headers()
+                    .get(header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<usize>().ok());
+                if declared.is_some_and(|n| n > max_body) {
+                    return Ok(StatusCode::PAYLOAD_TOO_LARGE.into_response());
+                }
+                // The body must arrive within the deadline and stay under the cap
+                // however it is sent (chunked bodies declare no length).
+                let mut request = request.map(|body| {
+                    Body::new(Limited::new(DeadlineBody::new(body, body_time), max_body))
+                });
+                request.extensions_mut().insert(ConnectInfo(peer));
+                app.oneshot(request).await
+            }
         });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {

@@ -178,3 +178,27 @@ async fn connections_past_the_cap_wait_for_a_free_slot() {
     assert!(start.elapsed() < Duration::from_secs(2));
     drop(second);
 }
+
+#[tokio::test]
+async fn a_body_trickled_a_byte_at_a_time_is_cut_off() {
+    let server = server().await;
+    let (mut reader, mut writer) = connect(&server).await.into_split();
+    let start = Instant::now();
+    // Each byte comes well within any per-read timeout; the whole body never does.
+    let trickle = tokio::spawn(async move {
+        let head = "POST /token HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-www-form-urlencoded\r\n\
+                    content-length: 100\r\n\r\n";
+        let _ = writer.write_all(head.as_bytes()).await;
+        for _ in 0..100 {
+            if writer.write_all(b"a").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    });
+    let (answer, lived) = until_closed(&mut reader, start).await;
+    trickle.abort();
+    eprintln!("trickled body: answered and closed after {lived:?}");
+    assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
+    assert!(lived < Duration::from_secs(4), "lived {lived:?}");
+}
