@@ -23,6 +23,62 @@ pub fn hash_token(token: &str) -> String {
     out
 }
 
+/// Low-entropy or human-chosen secrets at rest (recovery codes, client secrets an
+/// operator typed): HMAC-SHA-256 under a key derived from the master key, so a
+/// stolen database alone cannot be searched offline for them.
+#[derive(Clone)]
+pub struct DigestKey([u8; 32]);
+
+/// What each digest key is for (separate keys, separate digests).
+pub const RECOVERY_CODES: &str = "recovery-codes";
+pub const CLIENT_SECRETS: &str = "client-secrets";
+
+/// How a stored digest matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestMatch {
+    Keyed,
+    /// A plain SHA-256 written before keyed digests: accepted, to be upgraded.
+    Legacy,
+    No,
+}
+
+const KEYED_PREFIX: &str = "h1.";
+
+impl DigestKey {
+    pub fn new(key: [u8; 32]) -> DigestKey {
+        DigestKey(key)
+    }
+
+    /// The stored form of `secret`.
+    pub fn digest(&self, secret: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(secret.as_bytes());
+        format!(
+            "{KEYED_PREFIX}{}",
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        )
+    }
+
+    /// Every stored form `secret` may have: keyed first, then legacy.
+    pub fn candidates(&self, secret: &str) -> [String; 2] {
+        [self.digest(secret), hash_token(secret)]
+    }
+
+    /// Compares in constant time.
+    pub fn check(&self, stored: &str, secret: &str) -> DigestMatch {
+        if stored.starts_with(KEYED_PREFIX) {
+            if constant_time_eq(stored, &self.digest(secret)) {
+                return DigestMatch::Keyed;
+            }
+        } else if constant_time_eq(stored, &hash_token(secret)) {
+            return DigestMatch::Legacy;
+        }
+        DigestMatch::No
+    }
+}
+
 /// Constant-time equality for secrets and their hashes.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()

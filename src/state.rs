@@ -43,6 +43,7 @@ impl AppState {
             config.master_key.as_deref(),
             std::path::Path::new(&config.master_key_file),
             store::signing_keys::any(&db).await?,
+            store::sqlite_file(&config.database_url).as_deref(),
         )?;
         let keys = Keys::start(&db, master, config.key_policy(), clock.now()).await?;
         let passwords = Passwords::new(config.password_hash_concurrency);

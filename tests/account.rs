@@ -144,6 +144,11 @@ async fn totp_enrol_regenerate_and_remove_from_the_account_page() {
     assert!(
         !gatehouse::store::recovery_codes::consume(
             &server.state.db,
+            &server
+                .state
+                .keys
+                .master()
+                .digest_key(gatehouse::secrets::RECOVERY_CODES),
             &user.id,
             &first_codes[0],
             now

@@ -586,3 +586,37 @@ async fn a_client_id_can_never_be_a_users_subject() {
     assert!(stderr(&out).contains("user identifier"), "{}", stderr(&out));
     assert!(clients(&db).is_empty(), "nothing written");
 }
+
+#[tokio::test]
+async fn a_given_client_secret_is_stored_as_a_keyed_digest() {
+    let db = migrated_db().await;
+    let secret = "a-client-secret-that-an-operator-typed-in";
+    let out = gatehouse(
+        &db,
+        &[
+            "client",
+            "add",
+            "typed",
+            "--redirect-uri",
+            "https://app.example.com/cb",
+            "--secret-stdin",
+        ],
+        Some(&format!("{secret}\n")),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let conn = gatehouse::store::connect(&db.url).await.unwrap();
+    let client = gatehouse::store::clients::find(&conn, "typed")
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = client.secret_hash.unwrap();
+    assert!(stored.starts_with("h1."), "{stored}");
+    assert_ne!(stored, gatehouse::secrets::hash_token(secret));
+    let master = gatehouse::keys::master::MasterKey::parse(&db.master_key).unwrap();
+    assert_eq!(
+        stored,
+        master
+            .digest_key(gatehouse::secrets::CLIENT_SECRETS)
+            .digest(secret)
+    );
+}

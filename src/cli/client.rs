@@ -8,7 +8,7 @@ use super::user::read_stdin_line;
 use super::{open_db, print_json, CliError};
 use crate::config::Config;
 use crate::oidc::redirect_uri;
-use crate::secrets::{hash_token, random_token};
+use crate::secrets::{random_token, CLIENT_SECRETS};
 use crate::store::clients::{self, Client};
 
 /// Grant types a client may be registered for (only what the token endpoint serves).
@@ -162,10 +162,11 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
             } else {
                 (Some(random_token()), true)
             };
-            let client = Client {
+            let mut client = Client {
                 name: name.unwrap_or_else(|| client_id.clone()),
                 client_id,
-                secret_hash: secret.as_deref().map(hash_token),
+                // Set below, keyed with the master key, once the database is open.
+                secret_hash: None,
                 redirect_uris,
                 post_logout_redirect_uris,
                 grant_types,
@@ -182,6 +183,10 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
                 created_at: crate::clock::Clock::system().now(),
             };
             let db = open_db(config).await?;
+            if let Some(secret) = &secret {
+                let master = super::keys::load_master(config, &db).await?;
+                client.secret_hash = Some(master.digest_key(CLIENT_SECRETS).digest(secret));
+            }
             if crate::store::users::find(&db, &client.client_id)
                 .await?
                 .is_some()

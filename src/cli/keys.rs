@@ -125,7 +125,7 @@ pub async fn keyset(
     Ok(keyset::KeySet::from_stored(&stored, &master)?)
 }
 
-async fn load_master(
+pub async fn load_master(
     config: &Config,
     db: &sea_orm::DatabaseConnection,
 ) -> Result<master::MasterKey, CliError> {
@@ -133,6 +133,7 @@ async fn load_master(
         config.master_key.as_deref(),
         std::path::Path::new(&config.master_key_file),
         signing_keys::any(db).await?,
+        crate::store::sqlite_file(&config.database_url).as_deref(),
     )?;
     // Refuse to add keys sealed with a key that does not open the existing ones.
     let existing = signing_keys::all(db).await?;

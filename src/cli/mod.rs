@@ -91,19 +91,10 @@ impl From<sea_orm::DbErr> for CliError {
     }
 }
 
-/// The SQLite file a database URL names (None for PostgreSQL and in-memory SQLite).
-pub fn sqlite_file(url: &str) -> Option<PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next().unwrap_or_default();
-    (!path.is_empty() && !path.starts_with(":memory:")).then(|| PathBuf::from(path))
-}
-
 /// A database URL fit to print: the SQLite file, or PostgreSQL's user, host, port
 /// and database without the password.
 pub fn describe_database(url: &str) -> String {
-    if let Some(path) = sqlite_file(url) {
+    if let Some(path) = crate::store::sqlite_file(url) {
         return format!("SQLite file {}", path.display());
     }
     match url::Url::parse(url) {
@@ -125,7 +116,7 @@ pub fn describe_database(url: &str) -> String {
 /// `serve` and `migrate` create a new SQLite file: an operator command pointed at
 /// a file that is not there (a typo, another directory) says so instead.
 pub async fn open_db(config: &Config) -> Result<sea_orm::DatabaseConnection, CliError> {
-    if let Some(path) = sqlite_file(&config.database_url) {
+    if let Some(path) = crate::store::sqlite_file(&config.database_url) {
         if !path.exists() {
             return Err(CliError::Usage(format!(
                 "no database at {} (GATEHOUSE_DATABASE_URL): run this where `gatehouse serve` \
@@ -210,15 +201,15 @@ mod tests {
     #[test]
     fn database_urls_are_described_without_secrets() {
         assert_eq!(
-            sqlite_file("sqlite://gatehouse.db?mode=rwc"),
+            crate::store::sqlite_file("sqlite://gatehouse.db?mode=rwc"),
             Some(PathBuf::from("gatehouse.db"))
         );
         assert_eq!(
-            sqlite_file("sqlite:///var/lib/gh.db"),
+            crate::store::sqlite_file("sqlite:///var/lib/gh.db"),
             Some(PathBuf::from("/var/lib/gh.db"))
         );
-        assert_eq!(sqlite_file("sqlite::memory:"), None);
-        assert_eq!(sqlite_file("postgres://u@h/db"), None);
+        assert_eq!(crate::store::sqlite_file("sqlite::memory:"), None);
+        assert_eq!(crate::store::sqlite_file("postgres://u@h/db"), None);
         let described = describe_database("postgres://gh:s3cr%40t@db.internal:6543/gatehouse");
         assert_eq!(described, "PostgreSQL gh@db.internal:6543/gatehouse");
         assert!(!described.contains("s3cr"));

@@ -74,6 +74,14 @@ impl MasterKey {
         hmac_sha256(&derived, message)
     }
 
+    /// The key for keyed digests of `purpose` (see secrets::DigestKey).
+    pub fn digest_key(&self, purpose: &str) -> crate::secrets::DigestKey {
+        crate::secrets::DigestKey::new(hmac_sha256(
+            &self.0,
+            format!("gatehouse/digest/{purpose}").as_bytes(),
+        ))
+    }
+
     /// Opens a sealed value; `None` when the key or context is wrong or it was altered.
     pub fn open(&self, context: &str, sealed: &str) -> Option<Vec<u8>> {
         let raw = URL_SAFE_NO_PAD.decode(sealed.strip_prefix(PREFIX)?).ok()?;
@@ -107,6 +115,7 @@ pub fn load(
     from_env: Option<&str>,
     file: &Path,
     database_has_keys: bool,
+    database_file: Option<&Path>,
 ) -> anyhow::Result<MasterKey> {
     if let Some(text) = from_env {
         return MasterKey::parse(text)
@@ -131,8 +140,25 @@ pub fn load(
     }
     let key = MasterKey::generate();
     write_key_file(file, &key)?;
-    tracing::info!(path = %file.display(), "created the master key file (keep it with the database)");
+    let path = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    tracing::info!(path = %path.display(), "created the master key file: back it up apart from the database");
+    if database_file.is_some_and(|db| same_directory(&path, db)) {
+        tracing::warn!(
+            path = %path.display(),
+            "the master key file sits beside the SQLite database: a copy of that directory holds \
+             the data and the key that opens it. Keep the key elsewhere \
+             (GATEHOUSE_MASTER_KEY_FILE, or GATEHOUSE_MASTER_KEY from a secret store)"
+        );
+    }
     Ok(key)
+}
+
+fn same_directory(key_file: &Path, database_file: &Path) -> bool {
+    let dir = |p: &Path| {
+        let p = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        p.parent().map(Path::to_path_buf)
+    };
+    dir(key_file).is_some() && dir(key_file) == dir(database_file)
 }
 
 fn write_key_file(file: &Path, key: &MasterKey) -> anyhow::Result<()> {
@@ -157,6 +183,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn digest_keys_are_separate_per_purpose_and_master_key() {
+        let key = MasterKey::generate();
+        let codes = key.digest_key(crate::secrets::RECOVERY_CODES);
+        let secrets = key.digest_key(crate::secrets::CLIENT_SECRETS);
+        let stored = codes.digest("abcd");
+        assert!(stored.starts_with("h1."));
+        assert_eq!(
+            codes.check(&stored, "abcd"),
+            crate::secrets::DigestMatch::Keyed
+        );
+        assert_eq!(
+            codes.check(&stored, "abce"),
+            crate::secrets::DigestMatch::No
+        );
+        assert_ne!(secrets.digest("abcd"), stored, "another purpose");
+        let other = MasterKey::generate().digest_key(crate::secrets::RECOVERY_CODES);
+        assert_eq!(
+            other.check(&stored, "abcd"),
+            crate::secrets::DigestMatch::No
+        );
+        let legacy = crate::secrets::hash_token("abcd");
+        assert_eq!(
+            codes.check(&legacy, "abcd"),
+            crate::secrets::DigestMatch::Legacy
+        );
+        assert_eq!(
+            codes.check(&legacy, "abce"),
+            crate::secrets::DigestMatch::No
+        );
+    }
+
+    #[test]
     fn seal_and_open_bind_key_and_context() {
         let key = MasterKey::generate();
         let sealed = key.seal("kid-1", b"secret");
@@ -168,6 +226,16 @@ mod tests {
             "another key"
         );
         assert_eq!(key.open("kid-1", "v1.garbage"), None);
+    }
+
+    #[test]
+    fn a_key_file_beside_the_database_is_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("gatehouse.key");
+        std::fs::write(&key, "x").unwrap();
+        assert!(same_directory(&key, &dir.path().join("gatehouse.db")));
+        let other = tempfile::tempdir().unwrap();
+        assert!(!same_directory(&key, &other.path().join("gatehouse.db")));
     }
 
     #[test]
@@ -183,8 +251,8 @@ mod tests {
     fn key_file_is_created_once_with_mode_0600() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("gatehouse.key");
-        let created = load(None, &file, false).unwrap();
-        let loaded = load(None, &file, true).unwrap();
+        let created = load(None, &file, false, None).unwrap();
+        let loaded = load(None, &file, true, None).unwrap();
         assert_eq!(created.0, loaded.0);
         #[cfg(unix)]
         {
@@ -193,7 +261,7 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         let missing = dir.path().join("missing.key");
-        assert!(load(None, &missing, true).is_err());
+        assert!(load(None, &missing, true, None).is_err());
         assert!(!missing.exists(), "no new key for an existing database");
     }
 }

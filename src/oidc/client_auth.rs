@@ -7,7 +7,7 @@ use base64::Engine;
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorCode};
-use crate::secrets::{constant_time_eq, hash_token};
+use crate::secrets::{DigestMatch, CLIENT_SECRETS};
 use crate::state::AppState;
 use crate::store::clients::{self, Client};
 use crate::web::params::Params;
@@ -106,11 +106,18 @@ pub async fn authenticate(
         .ok_or_else(|| fail("unknown client or wrong credentials"))?;
     match (&client.secret_hash, &presented.secret) {
         (Some(stored), Some(secret)) => {
-            // Secrets are high-entropy, so SHA-256 suffices; compare in constant time.
-            if constant_time_eq(stored, &hash_token(secret)) {
-                Ok(client)
-            } else {
-                Err(fail("unknown client or wrong credentials"))
+            let key = state.keys.master().digest_key(CLIENT_SECRETS);
+            match key.check(stored, secret) {
+                DigestMatch::Keyed => Ok(client),
+                DigestMatch::Legacy => {
+                    // Stored before keyed digests: upgraded now, on every node's next read.
+                    let upgraded = key.digest(secret);
+                    clients::upgrade_secret_hash(&state.db, &client.client_id, stored, &upgraded)
+                        .await?;
+                    state.clients.forget(&client.client_id);
+                    Ok(client)
+                }
+                DigestMatch::No => Err(fail("unknown client or wrong credentials")),
             }
         }
         (Some(_), None) => Err(fail("this client must authenticate with its secret")),

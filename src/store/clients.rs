@@ -4,7 +4,10 @@ use crate::grant_type::GrantType;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use serde::Serialize;
 
 use super::entities::clients::{self, Column, Entity};
@@ -110,6 +113,23 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Client>, StoreError> 
 }
 
 /// Removes a client and (by cascade) its grants, codes and consents. False if unknown.
+/// Replaces a client's stored secret digest, if it is still `old` (a legacy digest
+/// upgraded on use: concurrent upgrades write once).
+pub async fn upgrade_secret_hash(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    old: &str,
+    new: &str,
+) -> Result<(), StoreError> {
+    Entity::update_many()
+        .col_expr(Column::SecretHash, Expr::value(new))
+        .filter(Column::ClientId.eq(client_id))
+        .filter(Column::SecretHash.eq(old))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn remove(db: &impl ConnectionTrait, client_id: &str) -> Result<bool, StoreError> {
     let result = Entity::delete_by_id(client_id.to_string()).exec(db).await?;
     Ok(result.rows_affected > 0)
@@ -158,6 +178,11 @@ impl ClientCache {
             }
         }
         Ok(found)
+    }
+
+    /// Drops what this node holds for `client_id` (it changed).
+    pub fn forget(&self, client_id: &str) {
+        self.lock().remove(client_id);
     }
 
     fn lock(

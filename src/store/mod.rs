@@ -88,3 +88,12 @@ pub fn to_json_list(items: &[String]) -> String {
 pub fn from_json_list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
 }
+
+/// The SQLite file a database URL names (None for PostgreSQL and in-memory SQLite).
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| std::path::PathBuf::from(path))
+}

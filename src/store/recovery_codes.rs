@@ -1,4 +1,5 @@
-//! Recovery codes: single use, stored as SHA-256 (they are random, not passwords).
+//! Recovery codes: single use, stored as keyed digests (HMAC-SHA-256 under a key
+//! derived from the master key); codes stored as plain SHA-256 before still work.
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -7,11 +8,12 @@ use sea_orm::{
 
 use super::entities::recovery_codes::{self, Column, Entity};
 use super::StoreError;
-use crate::secrets::hash_token;
+use crate::secrets::DigestKey;
 
 /// Replaces all of a user's codes (the old ones die); call inside a transaction.
 pub async fn replace(
     db: &impl ConnectionTrait,
+    key: &DigestKey,
     user_id: &str,
     codes: &[String],
     now: i64,
@@ -19,7 +21,7 @@ pub async fn replace(
     remove_all(db, user_id).await?;
     for code in codes {
         recovery_codes::ActiveModel {
-            code_hash: Set(hash_token(&normalize(code))),
+            code_hash: Set(key.digest(&normalize(code))),
             user_id: Set(user_id.to_string()),
             created_at: Set(now),
             used_at: Set(None),
@@ -49,13 +51,14 @@ pub fn normalize(code: &str) -> String {
 /// Uses a code once: exactly one of any concurrent uses succeeds.
 pub async fn consume(
     db: &impl ConnectionTrait,
+    key: &DigestKey,
     user_id: &str,
     code: &str,
     now: i64,
 ) -> Result<bool, StoreError> {
     let updated = Entity::update_many()
         .col_expr(Column::UsedAt, Expr::value(now))
-        .filter(Column::CodeHash.eq(hash_token(&normalize(code))))
+        .filter(Column::CodeHash.is_in(key.candidates(&normalize(code))))
         .filter(Column::UserId.eq(user_id))
         .filter(Column::UsedAt.is_null())
         .exec(db)

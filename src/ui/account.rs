@@ -11,6 +11,7 @@ use crate::auth::{mfa, password, recovery, session};
 use crate::domain::attempts::{self, Attempt, Kind, Outcome};
 use crate::domain::sessions as domain_sessions;
 use crate::error::{Error, Result};
+use crate::secrets::RECOVERY_CODES;
 use crate::signin::interaction::{self, Interaction};
 use crate::signin::{fresh, next::Next};
 use crate::state::AppState;
@@ -377,7 +378,8 @@ pub async fn regenerate_codes(
         let now = state.now();
         let codes = recovery::generate();
         let txn = state.db.begin().await?;
-        recovery_codes::replace(&txn, &user.id, &codes, now).await?;
+        let key = state.keys.master().digest_key(RECOVERY_CODES);
+        recovery_codes::replace(&txn, &key, &user.id, &codes, now).await?;
         txn.commit().await?;
         audit::record(
             &state.db,

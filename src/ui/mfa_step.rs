@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::auth::{mfa, recovery, session, totp};
 use crate::domain::attempts::{self, Attempt, Kind, Outcome};
 use crate::error::{Error, Result};
+use crate::secrets::RECOVERY_CODES;
 use crate::signin::interaction::RequestIdQuery;
 use crate::signin::interaction::{self, continue_url, expired, Interaction};
 use crate::signin::next::{Next, SecondFactor};
@@ -175,7 +176,8 @@ pub async fn confirm_enrollment(
         now,
     )
     .await?;
-    recovery_codes::replace(&txn, &user.id, &codes, now).await?;
+    let key = master.digest_key(RECOVERY_CODES);
+    recovery_codes::replace(&txn, &key, &user.id, &codes, now).await?;
     txn.commit().await?;
     Ok(Some(codes))
 }
@@ -204,7 +206,8 @@ pub async fn verify_second_factor(
         };
         return Ok(accepted.then_some("totp"));
     }
-    let used = recovery_codes::consume(&state.db, &user.id, code, now).await?;
+    let key = state.keys.master().digest_key(RECOVERY_CODES);
+    let used = recovery_codes::consume(&state.db, &key, &user.id, code, now).await?;
     Ok(used.then_some("recovery_code"))
 }
 
