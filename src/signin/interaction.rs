@@ -312,9 +312,12 @@ pub fn redirect_error(state: &AppState, pending: &PendingRequest, error: OAuthEr
     }))
 }
 
-/// Adds a `Set-Cookie` when there is one.
-pub fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
-    if let Some(cookie) = cookie {
+/// Adds a `Set-Cookie` for each cookie (an `Option` is none or one).
+pub fn with_cookies(
+    mut response: Response,
+    cookies: impl IntoIterator<Item = HeaderValue>,
+) -> Response {
+    for cookie in cookies {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response

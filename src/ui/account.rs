@@ -11,7 +11,6 @@ use crate::auth::{mfa, password, recovery, session};
 use crate::domain::attempts::{self, Attempt, Kind, Outcome};
 use crate::domain::sessions as domain_sessions;
 use crate::error::{Error, Result};
-use crate::secrets::RECOVERY_CODES;
 use crate::signin::interaction::{self, Interaction};
 use crate::signin::{fresh, next::Next};
 use crate::state::AppState;
@@ -48,7 +47,7 @@ async fn signed_in(
         password_user: None,
     };
     let response = signin.respond(state, next).await?;
-    Ok(Err(interaction::with_cookie(response, cookie)))
+    Ok(Err(interaction::with_cookies(response, cookie)))
 }
 
 /// Whether the session has re-authenticated recently enough for a change to how
@@ -303,7 +302,7 @@ pub async fn totp_enroll(
             amr.push(mfa::AMR_OTP.to_string());
         }
         let cookie = session::reauthenticated(&state, &current.id, &amr).await?;
-        Ok(interaction::with_cookie(codes_page(codes), cookie))
+        Ok(interaction::with_cookies(codes_page(codes), cookie))
     }
     .await
     .map_err(Error::on_page)
@@ -378,8 +377,8 @@ pub async fn regenerate_codes(
         let now = state.now();
         let codes = recovery::generate();
         let txn = state.db.begin().await?;
-        let key = state.keys.master().digest_key(RECOVERY_CODES);
-        recovery_codes::replace(&txn, &key, &user.id, &codes, now).await?;
+        let key = state.keys.recovery_codes();
+        recovery_codes::replace(&txn, key, &user.id, &codes, now).await?;
         txn.commit().await?;
         audit::record(
             &state.db,
@@ -518,7 +517,7 @@ pub async fn confirm(
         }
         let cookie = session::reauthenticated(&state, &current.id, &amr).await?;
         audit::record(&state.db, event("reauthenticated", &user, &ip), state.now()).await?;
-        Ok(interaction::with_cookie(
+        Ok(interaction::with_cookies(
             Redirect::to("/account").into_response(),
             cookie,
         ))

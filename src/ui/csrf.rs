@@ -1,7 +1,7 @@
 //! CSRF protection for the forms: a random token in a SameSite cookie that each
 //! form must echo (double submit), compared in constant time.
 
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 
 use crate::secrets::{constant_time_eq, random_token};
@@ -37,9 +37,6 @@ pub fn verify(headers: &HeaderMap, submitted: &str, secure: bool) -> bool {
 }
 
 /// Adds the CSRF cookie to a page response when one was created.
-pub fn attach(mut response: Response, cookie: Option<HeaderValue>) -> Response {
-    if let Some(cookie) = cookie {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    response
+pub fn attach(response: Response, cookie: Option<HeaderValue>) -> Response {
+    crate::signin::interaction::with_cookies(response, cookie)
 }

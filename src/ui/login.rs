@@ -11,7 +11,7 @@ use crate::auth::{known_device, mfa, session};
 use crate::domain::attempts::{self, Attempt, Kind, Outcome};
 use crate::error::{Error, Result};
 use crate::signin::interaction::RequestIdQuery;
-use crate::signin::interaction::{self, continue_url, expired, Interaction};
+use crate::signin::interaction::{self, continue_url, expired, with_cookies, Interaction};
 use crate::signin::next::{self, Next};
 use crate::state::AppState;
 use crate::store::audit::{self, Event};
@@ -219,13 +219,6 @@ pub async fn finish(
     let cookies = start_session(state, headers, ip, pending, user_id, amr).await?;
     let response = Redirect::to(&continue_url(pending)).into_response();
     Ok(with_cookies(response, cookies))
-}
-
-pub fn with_cookies(mut response: Response, cookies: Vec<HeaderValue>) -> Response {
-    for cookie in cookies {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    response
 }
 
 /// Starts the session for a completed sign-in; returns its cookie and the one that

@@ -12,9 +12,8 @@ use serde::Deserialize;
 use crate::auth::{mfa, recovery, session, totp};
 use crate::domain::attempts::{self, Attempt, Kind, Outcome};
 use crate::error::{Error, Result};
-use crate::secrets::RECOVERY_CODES;
 use crate::signin::interaction::RequestIdQuery;
-use crate::signin::interaction::{self, continue_url, expired, Interaction};
+use crate::signin::interaction::{self, continue_url, expired, with_cookies, Interaction};
 use crate::signin::next::{Next, SecondFactor};
 use crate::state::AppState;
 use crate::store::audit::{self, Event};
@@ -22,7 +21,7 @@ use crate::store::authorization_requests;
 use crate::store::recovery_codes;
 use crate::store::users::{self, User};
 use crate::ui::csrf;
-use crate::ui::login::{audience_name, csrf_failed, locked_page, start_session, with_cookies};
+use crate::ui::login::{audience_name, csrf_failed, locked_page, start_session};
 use crate::ui::pages::{render_page, EnrollPage, MfaPage, RecoveryCodesPage};
 use crate::web::client_ip::ClientIp;
 
@@ -176,8 +175,7 @@ pub async fn confirm_enrollment(
         now,
     )
     .await?;
-    let key = master.digest_key(RECOVERY_CODES);
-    recovery_codes::replace(&txn, &key, &user.id, &codes, now).await?;
+    recovery_codes::replace(&txn, state.keys.recovery_codes(), &user.id, &codes, now).await?;
     txn.commit().await?;
     Ok(Some(codes))
 }
@@ -206,8 +204,8 @@ pub async fn verify_second_factor(
         };
         return Ok(accepted.then_some("totp"));
     }
-    let key = state.keys.master().digest_key(RECOVERY_CODES);
-    let used = recovery_codes::consume(&state.db, &key, &user.id, code, now).await?;
+    let key = state.keys.recovery_codes();
+    let used = recovery_codes::consume(&state.db, key, &user.id, code, now).await?;
     Ok(used.then_some("recovery_code"))
 }
 

@@ -91,8 +91,8 @@ async fn start(state: &AppState, headers: &HeaderMap, params: &Params) -> Result
     };
     // The binding cookie goes with every answer, errors for the client included.
     match signin.advance(state, None).await {
-        Ok(response) => Ok(interaction::with_cookie(response, cookie)),
-        Err(err) => Ok(interaction::with_cookie(
+        Ok(response) => Ok(interaction::with_cookies(response, cookie)),
+        Err(err) => Ok(interaction::with_cookies(
             err.on_page().into_response(),
             cookie,
         )),
