@@ -87,12 +87,9 @@ pub async fn submit(
             }
         };
         let signin = interaction::load(&state, &headers, &form.request_id).await?;
-        // The answer counts only if consent is the step due now: a session that
-        // lacks a second factor, or none at all, is sent to that step instead.
-        match signin.decide(&state, None).await? {
-            Next::Consent | Next::Issue { .. } => signin.advance(&state, Some(answer)).await,
-            other => signin.respond(&state, other).await,
-        }
+        // The decision weighs the answer only once every earlier step holds: a
+        // session that lacks a second factor, or none at all, is sent to that step.
+        signin.advance(&state, Some(answer)).await
     }
     .await
     .map_err(Error::on_page)
