@@ -3,6 +3,7 @@
 pub mod allocator;
 pub mod app;
 pub mod auth;
+pub mod auth_method;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -198,7 +198,7 @@ async fn client_without_the_code_grant_is_unauthorized() {
         grant_types: vec!["client_credentials".into()],
         allowed_scopes: vec![],
         backchannel_logout_uri: None,
-        token_endpoint_auth_method: "client_secret_basic".into(),
+        token_endpoint_auth_method: gatehouse::auth_method::AuthMethod::ClientSecretBasic,
         id_token_signed_response_alg: "ES256".into(),
         skip_consent: true,
         created_at: 0,

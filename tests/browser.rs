@@ -147,7 +147,7 @@ async fn password_totp_consent_redirect_in_chromium() {
             grant_types: vec!["authorization_code".into()],
             allowed_scopes: vec![],
             backchannel_logout_uri: None,
-            token_endpoint_auth_method: "client_secret_basic".into(),
+            token_endpoint_auth_method: gatehouse::auth_method::AuthMethod::ClientSecretBasic,
             id_token_signed_response_alg: "ES256".into(),
             skip_consent: false,
             created_at: 0,

@@ -201,6 +201,45 @@ async fn bad_client_arguments_write_nothing() {
             "--redirect-uri",
             "https://a.example/cb",
         ],
+        // An authentication method nobody implements, or one that contradicts the kind.
+        &[
+            "client",
+            "add",
+            "x9",
+            "--auth-method",
+            "private_key_jwt",
+            "--redirect-uri",
+            "https://a.example/cb",
+        ],
+        &[
+            "client",
+            "add",
+            "x10",
+            "--public",
+            "--auth-method",
+            "client_secret_post",
+            "--redirect-uri",
+            "https://a.example/cb",
+        ],
+        &[
+            "client",
+            "add",
+            "x11",
+            "--auth-method",
+            "none",
+            "--redirect-uri",
+            "https://a.example/cb",
+        ],
+        // The code grant without a redirect URI.
+        &[
+            "client",
+            "add",
+            "x12",
+            "--grant-type",
+            "client_credentials",
+            "--grant-type",
+            "authorization_code",
+        ],
     ];
     for args in cases {
         let out = gatehouse(&db, args, None);
@@ -243,6 +282,85 @@ async fn bad_client_arguments_write_nothing() {
         !stdout(&out).contains("0123456789abcdef"),
         "a given secret is not echoed"
     );
+}
+
+#[tokio::test]
+async fn auth_methods_are_registered_shown_and_changed() {
+    let db = migrated_db().await;
+    let add = |id: &str, extra: &[&str]| {
+        let mut args = vec!["client", "add", id, "--json"];
+        args.extend_from_slice(extra);
+        let out = gatehouse(&db, &args, None);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
+    };
+    let post = add(
+        "poster",
+        &[
+            "--auth-method",
+            "client_secret_post",
+            "--redirect-uri",
+            "https://a.example/cb",
+        ],
+    );
+    assert_eq!(post["token_endpoint_auth_method"], "client_secret_post");
+    let public = add(
+        "spa",
+        &[
+            "--public",
+            "--auth-method",
+            "none",
+            "--redirect-uri",
+            "https://a.example/cb",
+        ],
+    );
+    assert_eq!(public["token_endpoint_auth_method"], "none");
+    // A service that only uses client_credentials needs no redirect URI; a request
+    // without scope then gets the scopes listed here.
+    let service = add(
+        "reports",
+        &[
+            "--grant-type",
+            "client_credentials",
+            "--scope",
+            "reports:read",
+        ],
+    );
+    assert_eq!(service["redirect_uris"], serde_json::json!([]));
+    assert_eq!(service["token_endpoint_auth_method"], "client_secret_basic");
+    assert!(service["client_secret"].is_string());
+
+    let out = gatehouse(&db, &["client", "list"], None);
+    let line = stdout(&out)
+        .lines()
+        .find(|l| l.starts_with("poster "))
+        .unwrap()
+        .to_string();
+    assert!(line.contains("client_secret_post"), "{line}");
+
+    let out = gatehouse(
+        &db,
+        &["client", "set-auth-method", "poster", "client_secret_basic"],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list = clients(&db);
+    let poster = list.iter().find(|c| c["client_id"] == "poster").unwrap();
+    assert_eq!(poster["token_endpoint_auth_method"], "client_secret_basic");
+    // A public client stays public; unknown clients and methods are refused.
+    for args in [
+        &["client", "set-auth-method", "spa", "client_secret_basic"][..],
+        &["client", "set-auth-method", "poster", "none"],
+        &["client", "set-auth-method", "ghost", "client_secret_post"],
+        &["client", "set-auth-method", "poster", "tls_client_auth"],
+    ] {
+        let out = gatehouse(&db, args, None);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(!stderr(&out).is_empty(), "{args:?}");
+    }
+    let list = clients(&db);
+    let spa = list.iter().find(|c| c["client_id"] == "spa").unwrap();
+    assert_eq!(spa["token_endpoint_auth_method"], "none");
 }
 
 #[tokio::test]

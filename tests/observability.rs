@@ -3,9 +3,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 use common::*;
 
@@ -227,74 +225,25 @@ async fn request_id_is_generated_or_echoed() {
 }
 
 /// `gatehouse serve` as a child process, killed when dropped.
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test]
 async fn json_logs_carry_the_request_id_and_no_secrets() {
     let db = TestDb::new().await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut serve = Serve(
-        Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-            .arg("serve")
-            .current_dir(dir.path())
-            .env("GATEHOUSE_DATABASE_URL", &db.url)
-            .env("GATEHOUSE_MASTER_KEY", &db.master_key)
-            .env("GATEHOUSE_LISTEN", "127.0.0.1:0")
-            .env("GATEHOUSE_LOG_FORMAT", "json")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn gatehouse"),
-    );
-    let stderr = serve.0.stderr.take().unwrap();
-    // Read lines on a thread: a blocking read must not stall the test's runtime.
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let next_json = || -> serde_json::Value {
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("a log line");
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
-    };
-    let addr = loop {
-        let entry = next_json();
-        if entry["fields"]["message"] == "gatehouse is listening" {
-            break entry["fields"]["addr"].as_str().unwrap().to_string();
-        }
-    };
+    let serve = ServeProcess::start(&db, &[]);
 
     let secret_code = "c0de-that-must-not-be-logged";
     let response = reqwest::Client::new()
         .get(format!(
-            "http://{addr}/authorize?client_id=nobody&code={secret_code}"
+            "http://{}/authorize?client_id=nobody&code={secret_code}",
+            serve.addr
         ))
         .header("x-request-id", "json-log-test-1")
         .send()
         .await
         .unwrap();
     assert_eq!(response.headers()["x-request-id"], "json-log-test-1");
-    let entry = loop {
-        let entry = next_json();
-        if entry["span"]["request_id"] == "json-log-test-1"
-            && entry["fields"]["message"] == "request"
-        {
-            break entry;
-        }
-    };
+    let entry = serve.log_until(|entry| {
+        entry["span"]["request_id"] == "json-log-test-1" && entry["fields"]["message"] == "request"
+    });
     assert_eq!(entry["level"], "INFO");
     assert_eq!(entry["span"]["route"], "/authorize");
     assert_eq!(entry["span"]["method"], "GET");

@@ -26,7 +26,11 @@ async fn sign_in_with_openidconnect(public: bool, auth_type: AuthType) {
     let sub = server
         .add_user("alice", Some("alice@example.com"), Some("Alice Liddell"))
         .await;
-    server.add_client("app", public, false).await;
+    let mut registration = client("app", public, false, &["authorization_code"]);
+    if matches!(auth_type, AuthType::RequestBody) && !public {
+        registration.token_endpoint_auth_method = AuthMethod::ClientSecretPost;
+    }
+    server.register(&registration).await;
     let http = rp_http();
 
     let metadata =

@@ -263,6 +263,10 @@ async fn client_credentials_for_confidential_clients_allowed_it() {
     assert_eq!(info["active"], true);
     assert_eq!(info["sub"], "machine");
     assert_eq!(info["client_id"], "machine");
+    // RFC 6749 §3.3: no scope asked for, the registered ones granted.
+    assert_eq!(body["scope"], "orders:read");
+    assert_eq!(info["scope"], "orders:read");
+    assert_eq!(jwt_claims(access)["scope"], "orders:read");
     // No person behind it: userinfo refuses it.
     assert_eq!(userinfo(&server, access).await.0, 401);
 

@@ -1,5 +1,6 @@
 //! `gatehouse client …`.
 
+use crate::auth_method::AuthMethod;
 use crate::grant_type::GrantType;
 use clap::Subcommand;
 use serde_json::json;
@@ -11,15 +12,15 @@ use crate::oidc::redirect_uri;
 use crate::secrets::{random_token, CLIENT_SECRETS};
 use crate::store::clients::{self, Client};
 
-/// Grant types a client may be registered for (only what the token endpoint serves).
-
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Register a client application.
     Add {
         client_id: String,
-        /// Redirect URI (exact match; repeatable).
-        #[arg(long = "redirect-uri", required = true)]
+        /// Redirect URI (exact match, but any port on http://127.0.0.1 and
+        /// http://[::1]; repeatable). Required unless the client only uses
+        /// client_credentials.
+        #[arg(long = "redirect-uri")]
         redirect_uris: Vec<String>,
         /// Where the client may be sent after logout (repeatable).
         #[arg(long = "post-logout-redirect-uri")]
@@ -30,6 +31,11 @@ pub enum ClientCommand {
         /// Read the client secret from standard input instead of generating one.
         #[arg(long)]
         secret_stdin: bool,
+        /// How the client authenticates at the token endpoint: client_secret_basic,
+        /// client_secret_post, or none (default: none with --public, client_secret_basic
+        /// otherwise).
+        #[arg(long, value_parser = parse_auth_method)]
+        auth_method: Option<AuthMethod>,
         /// Display name shown on the login and consent pages.
         #[arg(long)]
         name: Option<String>,
@@ -52,6 +58,16 @@ pub enum ClientCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Change how a registered client authenticates at the token endpoint.
+    SetAuthMethod {
+        client_id: String,
+        /// client_secret_basic or client_secret_post (a client keeps its kind: a public
+        /// client stays `none`).
+        #[arg(value_parser = parse_auth_method)]
+        method: AuthMethod,
+        #[arg(long)]
+        json: bool,
+    },
     /// List registered clients.
     List {
         #[arg(long)]
@@ -63,6 +79,28 @@ pub enum ClientCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+fn parse_auth_method(value: &str) -> Result<AuthMethod, String> {
+    AuthMethod::parse(value).ok_or_else(|| {
+        let names: Vec<&str> = AuthMethod::REGISTRABLE.iter().map(|m| m.as_str()).collect();
+        format!("use one of {}", names.join(", "))
+    })
+}
+
+/// The method a new client gets: the one asked for, which must suit its kind.
+fn choose_auth_method(public: bool, asked: Option<AuthMethod>) -> Result<AuthMethod, CliError> {
+    match (public, asked) {
+        (true, None | Some(AuthMethod::None)) => Ok(AuthMethod::None),
+        (true, Some(other)) => Err(CliError::Usage(format!(
+            "a public client has no secret: --auth-method {other} needs a confidential client"
+        ))),
+        (false, None) => Ok(AuthMethod::ClientSecretBasic),
+        (false, Some(AuthMethod::None)) => Err(CliError::Usage(
+            "--auth-method none is for public clients: add --public".into(),
+        )),
+        (false, Some(method)) => Ok(method),
+    }
 }
 
 pub fn check_client_id(client_id: &str) -> Result<(), CliError> {
@@ -116,6 +154,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
             post_logout_redirect_uris,
             public,
             secret_stdin,
+            auth_method,
             name,
             grant_types,
             skip_consent,
@@ -138,6 +177,16 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
             check_uris(&redirect_uris)?;
             check_uris(&post_logout_redirect_uris)?;
             let grant_types = check_grant_types(&grant_types)?;
+            let auth_method = choose_auth_method(public, auth_method)?;
+            if redirect_uris.is_empty()
+                && grant_types
+                    .iter()
+                    .any(|g| g == GrantType::AuthorizationCode.as_str())
+            {
+                return Err(CliError::Usage(
+                    "the authorization_code grant needs at least one --redirect-uri".into(),
+                ));
+            }
             if public
                 && grant_types
                     .iter()
@@ -172,12 +221,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
                 grant_types,
                 allowed_scopes: scopes,
                 backchannel_logout_uri,
-                token_endpoint_auth_method: if public {
-                    "none"
-                } else {
-                    "client_secret_basic"
-                }
-                .into(),
+                token_endpoint_auth_method: auth_method,
                 id_token_signed_response_alg: id_token_alg,
                 skip_consent,
                 created_at: crate::clock::Clock::system().now(),
@@ -213,6 +257,27 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
             }
             Ok(())
         }
+        ClientCommand::SetAuthMethod {
+            client_id,
+            method,
+            json,
+        } => {
+            let db = open_db(config).await?;
+            let client = clients::find(&db, &client_id)
+                .await?
+                .ok_or_else(|| CliError::Usage(format!("no client '{client_id}'")))?;
+            choose_auth_method(client.is_public(), Some(method))?;
+            clients::set_auth_method(&db, &client_id, method).await?;
+            if json {
+                print_json(
+                    &json!({ "client_id": client_id, "token_endpoint_auth_method": method }),
+                )?;
+            } else {
+                crate::say!("client {client_id} now authenticates with {method}");
+                crate::say!("(running nodes apply it within GATEHOUSE_CLIENT_CACHE_TTL seconds)");
+            }
+            Ok(())
+        }
         ClientCommand::List { json } => {
             let db = open_db(config).await?;
             let list = clients::list(&db).await?;
@@ -220,10 +285,11 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
                 print_json(&list)?;
             } else {
                 crate::say!(
-                    "{:<24} {:<12} {:<20} REDIRECT URIS",
+                    "{:<24} {:<12} {:<20} {:<40} REDIRECT URIS",
                     "CLIENT ID",
                     "TYPE",
-                    "NAME"
+                    "NAME",
+                    "AUTH METHOD"
                 );
                 for c in &list {
                     let kind = if c.is_public() {
@@ -232,10 +298,11 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
                         "confidential"
                     };
                     crate::say!(
-                        "{:<24} {:<12} {:<20} {}",
+                        "{:<24} {:<12} {:<20} {:<40} {}",
                         c.client_id,
                         kind,
                         c.name,
+                        c.token_endpoint_auth_method.as_str(),
                         c.redirect_uris.join(" ")
                     );
                 }

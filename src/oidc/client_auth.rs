@@ -6,6 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use std::sync::Arc;
 
+use crate::auth_method::AuthMethod;
 use crate::error::{Error, ErrorCode};
 use crate::secrets::DigestMatch;
 use crate::state::AppState;
@@ -18,6 +19,17 @@ pub struct Presented {
     pub client_id: String,
     pub secret: Option<String>,
     pub basic: bool,
+}
+
+impl Presented {
+    /// The method this request used.
+    pub fn method(&self) -> AuthMethod {
+        match (self.basic, &self.secret) {
+            (true, _) => AuthMethod::ClientSecretBasic,
+            (false, Some(_)) => AuthMethod::ClientSecretPost,
+            (false, None) => AuthMethod::None,
+        }
+    }
 }
 
 /// Reads the credentials; RFC 6749 §2.3: a client uses one method per request.
@@ -104,6 +116,15 @@ pub async fn authenticate(
         .find(&state.db, &presented.client_id)
         .await?
         .ok_or_else(|| fail("unknown client or wrong credentials"))?;
+    // RFC 6749 §2.3: the server checks the method the client registered
+    // (OIDC Registration §2 token_endpoint_auth_method); any other is invalid_client.
+    let registered = client.token_endpoint_auth_method;
+    if !registered.accepts(presented.method()) {
+        return Err(fail(&match registered {
+            AuthMethod::None => "a public client has no secret".to_string(),
+            other => format!("this client must authenticate with {other}"),
+        }));
+    }
     match (&client.secret_hash, &presented.secret) {
         (Some(stored), Some(secret)) => {
             let key = state.keys.client_secrets();
@@ -120,9 +141,9 @@ pub async fn authenticate(
                 DigestMatch::No => Err(fail("unknown client or wrong credentials")),
             }
         }
-        (Some(_), None) => Err(fail("this client must authenticate with its secret")),
-        (None, Some(_)) => Err(fail("a public client has no secret")),
         (None, None) => Ok(client),
+        // A registration whose method and secret disagree (not written by this code).
+        _ => Err(fail("unknown client or wrong credentials")),
     }
 }
 

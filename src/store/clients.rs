@@ -1,5 +1,6 @@
 //! Clients: the applications registered to sign people in.
 
+use crate::auth_method::AuthMethod;
 use crate::grant_type::GrantType;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,7 +27,7 @@ pub struct Client {
     pub allowed_scopes: Vec<String>,
     /// Where logout tokens are POSTed (Back-Channel Logout 1.0).
     pub backchannel_logout_uri: Option<String>,
-    pub token_endpoint_auth_method: String,
+    pub token_endpoint_auth_method: AuthMethod,
     pub id_token_signed_response_alg: String,
     pub skip_consent: bool,
     pub created_at: i64,
@@ -54,6 +55,15 @@ pub fn is_valid_client_id(client_id: &str) -> bool {
 
 impl From<clients::Model> for Client {
     fn from(m: clients::Model) -> Self {
+        // Written only by this code; an unreadable value falls back to what the
+        // client's secret (or its absence) allows at the least.
+        let auth_method = AuthMethod::from_stored(&m.token_endpoint_auth_method).unwrap_or(
+            if m.secret_hash.is_some() {
+                AuthMethod::ClientSecretBasic
+            } else {
+                AuthMethod::None
+            },
+        );
         Client {
             client_id: m.client_id,
             name: m.name,
@@ -63,7 +73,7 @@ impl From<clients::Model> for Client {
             grant_types: from_json_list(&m.grant_types),
             allowed_scopes: from_json_list(&m.allowed_scopes),
             backchannel_logout_uri: m.backchannel_logout_uri,
-            token_endpoint_auth_method: m.token_endpoint_auth_method,
+            token_endpoint_auth_method: auth_method,
             id_token_signed_response_alg: m.id_token_signed_response_alg,
             skip_consent: m.skip_consent,
             created_at: m.created_at,
@@ -81,7 +91,7 @@ pub async fn create(db: &impl ConnectionTrait, client: &Client) -> Result<(), St
         grant_types: Set(to_json_list(&client.grant_types)),
         allowed_scopes: Set(to_json_list(&client.allowed_scopes)),
         backchannel_logout_uri: Set(client.backchannel_logout_uri.clone()),
-        token_endpoint_auth_method: Set(client.token_endpoint_auth_method.clone()),
+        token_endpoint_auth_method: Set(client.token_endpoint_auth_method.as_str().to_string()),
         id_token_signed_response_alg: Set(client.id_token_signed_response_alg.clone()),
         skip_consent: Set(client.skip_consent),
         created_at: Set(client.created_at),
@@ -112,7 +122,6 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Client>, StoreError> 
         .collect())
 }
 
-/// Removes a client and (by cascade) its grants, codes and consents. False if unknown.
 /// Replaces a client's stored secret digest, if it is still `old` (a legacy digest
 /// upgraded on use: concurrent upgrades write once).
 pub async fn upgrade_secret_hash(
@@ -130,6 +139,24 @@ pub async fn upgrade_secret_hash(
     Ok(())
 }
 
+/// Sets how a client authenticates. False if unknown.
+pub async fn set_auth_method(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    method: AuthMethod,
+) -> Result<bool, StoreError> {
+    let result = Entity::update_many()
+        .col_expr(
+            Column::TokenEndpointAuthMethod,
+            Expr::value(method.as_str()),
+        )
+        .filter(Column::ClientId.eq(client_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// Removes a client and (by cascade) its grants, codes and consents. False if unknown.
 pub async fn remove(db: &impl ConnectionTrait, client_id: &str) -> Result<bool, StoreError> {
     let result = Entity::delete_by_id(client_id.to_string()).exec(db).await?;
     Ok(result.rows_affected > 0)

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use gatehouse::app::{self, AppState};
 use gatehouse::auth::password;
+pub use gatehouse::auth_method::AuthMethod;
 use gatehouse::clock::Clock;
 use gatehouse::config::Config;
 use gatehouse::keys::master::MasterKey;
@@ -188,8 +189,13 @@ impl TestServer {
         skip_consent: bool,
         grant_types: &[&str],
     ) {
-        let client = client(client_id, public, skip_consent, grant_types);
-        clients::create(&self.state.db, &client)
+        self.register(&client(client_id, public, skip_consent, grant_types))
+            .await
+    }
+
+    /// Registers a client as given (start from `client(…)`).
+    pub async fn register(&self, client: &Client) {
+        clients::create(&self.state.db, client)
             .await
             .expect("client");
     }
@@ -208,11 +214,10 @@ pub fn client(client_id: &str, public: bool, skip_consent: bool, grant_types: &[
         allowed_scopes: vec!["orders:read".into()],
         backchannel_logout_uri: None,
         token_endpoint_auth_method: if public {
-            "none"
+            AuthMethod::None
         } else {
-            "client_secret_basic"
-        }
-        .into(),
+            AuthMethod::ClientSecretBasic
+        },
         id_token_signed_response_alg: "ES256".into(),
         skip_consent,
         created_at: 0,
@@ -520,4 +525,84 @@ pub async fn enroll_totp(server: &TestServer, user_id: &str) {
 /// The current code for `TOTP_SECRET`.
 pub fn totp_code(server: &TestServer) -> String {
     gatehouse::auth::totp::code_at(TOTP_SECRET, server.clock.now())
+}
+
+/// `gatehouse serve` as its own process, logging JSON lines that the test reads.
+pub struct ServeProcess {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    /// `host:port` it listens on.
+    pub addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl ServeProcess {
+    /// Starts it on `db` and 127.0.0.1:0 with `env` added, and waits until it listens.
+    pub fn start(db: &TestDb, env: &[(&str, &str)]) -> ServeProcess {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .arg("serve")
+            .current_dir(dir.path())
+            .env("GATEHOUSE_DATABASE_URL", &db.url)
+            .env("GATEHOUSE_MASTER_KEY", &db.master_key)
+            .env("GATEHOUSE_LISTEN", "127.0.0.1:0")
+            .env("GATEHOUSE_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn gatehouse");
+        let stderr = child.stderr.take().unwrap();
+        // Read lines on a thread: a blocking read must not stall the test's runtime.
+        let (tx, lines) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut serve = ServeProcess {
+            child,
+            lines,
+            addr: String::new(),
+            _dir: dir,
+        };
+        let listening = serve.log_until(|e| e["fields"]["message"] == "gatehouse is listening");
+        serve.addr = listening["fields"]["addr"].as_str().unwrap().to_string();
+        serve
+    }
+
+    /// The next log entry.
+    pub fn next_log(&self) -> serde_json::Value {
+        let line = self
+            .lines
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("a log line");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
+    }
+
+    /// The first log entry from now on that `found` accepts.
+    pub fn log_until(&self, found: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        loop {
+            let entry = self.next_log();
+            if found(&entry) {
+                return entry;
+            }
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -454,7 +454,7 @@ impl Fixture {
             grant_types: grant_types.iter().map(|g| g.to_string()).collect(),
             allowed_scopes: vec!["orders:read".into()],
             backchannel_logout_uri: None,
-            token_endpoint_auth_method: "client_secret_basic".into(),
+            token_endpoint_auth_method: gatehouse::auth_method::AuthMethod::ClientSecretBasic,
             id_token_signed_response_alg: "ES256".into(),
             skip_consent: true,
             created_at: now,

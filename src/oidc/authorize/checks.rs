@@ -40,6 +40,13 @@ pub fn check_redirect_uri<'a>(params: &'a Params, client: &Client) -> Result<&'a
         page("The application did not say where to return (redirect_uri is missing).")
     })?;
     if !redirect_uri::matches_registered(uri, &client.redirect_uris) {
+        // For the operator, who can see a typo; the person sees only the page.
+        // Debug formatting quotes and escapes what the request sent.
+        tracing::warn!(
+            client_id = %client.client_id,
+            redirect_uri = ?uri.chars().take(512).collect::<String>(),
+            "redirect_uri matches no registered redirect URI of the client"
+        );
         return Err(page(
             "The application asked to return to an address it has not registered.",
         ));
@@ -251,7 +258,7 @@ mod tests {
             grant_types: vec!["authorization_code".into()],
             allowed_scopes: vec![],
             backchannel_logout_uri: None,
-            token_endpoint_auth_method: "none".into(),
+            token_endpoint_auth_method: crate::auth_method::AuthMethod::None,
             id_token_signed_response_alg: "ES256".into(),
             skip_consent: false,
             created_at: 0,

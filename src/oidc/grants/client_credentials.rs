@@ -39,10 +39,22 @@ pub fn exchange(state: &AppState, client: &Client, params: &Params) -> Result<To
             format!("scope '{bad}' is not allowed for this client"),
         ));
     }
-    let scope = requested
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
+    // RFC 6749 §3.3: with no scope asked for, the server applies its default: the
+    // scopes registered for the client.
+    let scope = if requested.trim().is_empty() {
+        client
+            .allowed_scopes
+            .iter()
+            .filter(|s| !USER_SCOPES.contains(&s.as_str()))
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        requested
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     issue::for_client(state, client, &scope)
 }
