@@ -33,7 +33,9 @@ pub fn router(state: AppState) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]);
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        // RFC 6750 §3: a script must be able to read why its token was refused.
+        .expose_headers([header::WWW_AUTHENTICATE]);
     let api = Router::new()
         .route(
             "/.well-known/openid-configuration",

@@ -105,6 +105,10 @@ pub enum Error {
     /// Protected-resource error with a bearer challenge (RFC 6750 §3).
     #[error("{}: {}", .0.code.as_str(), .0.description)]
     Bearer(OAuthError),
+    /// A protected resource asked for with no token at all: a bare challenge, with no
+    /// error code (RFC 6750 §3.1).
+    #[error("no access token was provided")]
+    BearerRequired,
     /// Shown to the person as an HTML page — used when the client cannot be trusted
     /// with a redirect (RFC 6749 §4.1.2.1, RFC 9700 §4.11).
     #[error("{title}: {message}")]
@@ -265,7 +269,8 @@ impl IntoResponse for Error {
                     error.code.as_str(),
                     error.description.replace(['"', '\\'], "'")
                 );
-                let mut response = json_error(StatusCode::UNAUTHORIZED, &error);
+                // §3.1: invalid_request is a 400, invalid_token a 401.
+                let mut response = json_error(json_status(error.code), &error);
                 if let Ok(value) = HeaderValue::from_str(&challenge) {
                     response
                         .headers_mut()
@@ -273,6 +278,13 @@ impl IntoResponse for Error {
                 }
                 response
             }
+            Error::BearerRequired => no_store(
+                (
+                    StatusCode::UNAUTHORIZED,
+                    [(header::WWW_AUTHENTICATE, "Bearer realm=\"gatehouse\"")],
+                )
+                    .into_response(),
+            ),
             Error::Page {
                 status,
                 title,

@@ -61,18 +61,6 @@ async fn missing_tampered_foreign_and_expired_tokens_are_refused() {
     let (server, body) = tokens("scope=openid%20email").await;
     let access = body["access_token"].as_str().unwrap().to_string();
 
-    // Missing.
-    let response = reqwest::Client::new()
-        .get(server.url("/userinfo"))
-        .send()
-        .await
-        .unwrap();
-    let challenge = response
-        .headers()
-        .get("www-authenticate")
-        .map(|v| v.to_str().unwrap().to_string());
-    assert_invalid_token(response.status(), challenge);
-
     // Garbage.
     let (status, challenge, _) = userinfo(&server, "not-a-token").await;
     assert_invalid_token(status, challenge);
@@ -111,4 +99,97 @@ async fn missing_tampered_foreign_and_expired_tokens_are_refused() {
     server.clock.advance(601);
     let (status, challenge, _) = userinfo(&server, &access).await;
     assert_invalid_token(status, challenge);
+}
+
+/// POSTs `form` to /userinfo, with `bearer` in the Authorization header if given.
+async fn post_userinfo(
+    server: &TestServer,
+    bearer: Option<&str>,
+    form: &[(&str, &str)],
+) -> (reqwest::StatusCode, Option<String>, serde_json::Value) {
+    let mut request = reqwest::Client::new()
+        .post(server.url("/userinfo"))
+        .form(form);
+    if let Some(token) = bearer {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, challenge, response.json().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn the_token_may_come_in_a_form_body_once() {
+    let (server, body) = tokens("scope=openid%20email").await;
+    let access = body["access_token"].as_str().unwrap();
+
+    // RFC 6750 §2.2: form-encoded body parameter (pyoidc's default).
+    let (status, _, claims) = post_userinfo(&server, None, &[("access_token", access)]).await;
+    assert_eq!(status, 200, "{claims}");
+    assert_eq!(claims["email"], "alice@example.com");
+
+    // Never two methods in one request (§2): 400 invalid_request, with the challenge.
+    let (status, challenge, body) =
+        post_userinfo(&server, Some(access), &[("access_token", access)]).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_request");
+    let challenge = challenge.expect("WWW-Authenticate");
+    assert!(
+        challenge.starts_with("Bearer error=\"invalid_request\""),
+        "{challenge}"
+    );
+
+    // A bad token in the body is refused as in the header.
+    let (status, challenge, _) = post_userinfo(&server, None, &[("access_token", "forged")]).await;
+    assert_invalid_token(status, challenge);
+
+    // Not in a GET query (§2.3 is not offered), nor in a body that is not a form.
+    let response = reqwest::Client::new()
+        .get(server.url(&format!("/userinfo?access_token={access}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let response = reqwest::Client::new()
+        .post(server.url("/userinfo"))
+        .header("content-type", "application/json")
+        .body(format!("{{\"access_token\":\"{access}\"}}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
+async fn no_token_at_all_gets_a_bare_challenge_scripts_can_read() {
+    let (server, _) = tokens("scope=openid").await;
+    for request in [
+        reqwest::Client::new().get(server.url("/userinfo")),
+        reqwest::Client::new().post(server.url("/userinfo")),
+        reqwest::Client::new()
+            .post(server.url("/userinfo"))
+            .form(&[("other", "1")]),
+    ] {
+        let response = request
+            .header("origin", "https://spa.example.com")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
+        // RFC 6750 §3.1: no authentication at all means no error code.
+        assert_eq!(
+            response.headers()["www-authenticate"],
+            "Bearer realm=\"gatehouse\""
+        );
+        assert_eq!(response.headers()["access-control-allow-origin"], "*");
+        let exposed = response.headers()["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase();
+        assert!(exposed.contains("www-authenticate"), "{exposed}");
+    }
 }
