@@ -14,6 +14,7 @@ pub mod housekeeping;
 pub mod keys;
 pub mod observability;
 pub mod oidc;
+pub mod redirect_uri;
 pub mod scope;
 pub mod secrets;
 pub mod signin;

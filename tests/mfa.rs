@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::*;
 use gatehouse::auth::totp;
 use gatehouse::store::{audit, users};
@@ -344,13 +342,7 @@ async fn failed_attempts_lock_the_account_across_nodes_with_retry_after() {
 }
 
 fn cli(server: &TestServer, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args(args)
-        .env("GATEHOUSE_DATABASE_URL", &server.db.url)
-        .env("GATEHOUSE_MASTER_KEY", &server.db.master_key)
-        .env("RUST_LOG", "off")
-        .output()
-        .unwrap()
+    server.cli(args)
 }
 
 #[tokio::test]

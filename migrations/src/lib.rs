@@ -17,6 +17,7 @@ mod m20261203_000014_bind_requests_and_confirm_sessions;
 mod m20261203_000015_session_addresses;
 mod m20261203_000016_create_revoked_client_tokens;
 mod m20261203_000017_keep_secret_methods_of_existing_clients;
+mod m20261203_000018_create_groups;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000015_session_addresses::Migration),
             Box::new(m20261203_000016_create_revoked_client_tokens::Migration),
             Box::new(m20261203_000017_keep_secret_methods_of_existing_clients::Migration),
+            Box::new(m20261203_000018_create_groups::Migration),
         ]
     }
 }

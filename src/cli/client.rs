@@ -1,16 +1,15 @@
 //! `gatehouse client …`.
 
 use crate::auth_method::AuthMethod;
-use crate::grant_type::GrantType;
 use clap::Subcommand;
 use serde_json::json;
 
 use super::user::read_stdin_line;
 use super::{open_db, print_json, CliError};
 use crate::config::Config;
-use crate::oidc::redirect_uri;
-use crate::secrets::{random_token, CLIENT_SECRETS};
-use crate::store::clients::{self, Client};
+use crate::domain::clients::{self as client_rules, Registration, Secret};
+use crate::secrets::CLIENT_SECRETS;
+use crate::store::clients;
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
@@ -49,6 +48,10 @@ pub enum ClientCommand {
         /// A scope the client may request for itself with client_credentials (repeatable).
         #[arg(long = "scope")]
         scopes: Vec<String>,
+        /// Only members of this group may sign in to the client (repeatable; none:
+        /// every user).
+        #[arg(long = "allowed-group")]
+        allowed_groups: Vec<String>,
         /// Where Gatehouse POSTs logout tokens when a session ends (Back-Channel Logout).
         #[arg(long)]
         backchannel_logout_uri: Option<String>,
@@ -88,64 +91,6 @@ fn parse_auth_method(value: &str) -> Result<AuthMethod, String> {
     })
 }
 
-/// The method a new client gets: the one asked for, which must suit its kind.
-fn choose_auth_method(public: bool, asked: Option<AuthMethod>) -> Result<AuthMethod, CliError> {
-    match (public, asked) {
-        (true, None | Some(AuthMethod::None)) => Ok(AuthMethod::None),
-        (true, Some(other)) => Err(CliError::Usage(format!(
-            "a public client has no secret: --auth-method {other} needs a confidential client"
-        ))),
-        (false, None) => Ok(AuthMethod::ClientSecretBasic),
-        (false, Some(AuthMethod::None)) => Err(CliError::Usage(
-            "--auth-method none is for public clients: add --public".into(),
-        )),
-        (false, Some(method)) => Ok(method),
-    }
-}
-
-pub fn check_client_id(client_id: &str) -> Result<(), CliError> {
-    if !clients::is_valid_client_id(client_id) {
-        return Err(CliError::Usage(format!(
-            "'{client_id}' is not a valid client id: use 1 to 128 of A-Z a-z 0-9 - . _ ~"
-        )));
-    }
-    // RFC 9700 §4.15.1: a client's own tokens carry its client_id as `sub`, so a
-    // client_id must never be mistaken for a user's `sub` (a UUID).
-    if uuid::Uuid::parse_str(client_id).is_ok() {
-        return Err(CliError::Usage(format!(
-            "'{client_id}' has the shape of a user identifier (a UUID): choose another client id"
-        )));
-    }
-    Ok(())
-}
-
-fn check_uris(uris: &[String]) -> Result<(), CliError> {
-    for uri in uris {
-        redirect_uri::validate_registration(uri).map_err(CliError::Usage)?;
-    }
-    Ok(())
-}
-
-fn check_grant_types(grant_types: &[String]) -> Result<Vec<String>, CliError> {
-    if grant_types.is_empty() {
-        return Ok(GrantType::DEFAULT.map(|g| g.as_str().to_string()).to_vec());
-    }
-    let mut kept: Vec<String> = Vec::new();
-    for g in grant_types {
-        if GrantType::parse(g).is_none() {
-            let supported: Vec<&str> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
-            return Err(CliError::Usage(format!(
-                "grant type '{g}' is not supported (supported: {})",
-                supported.join(", ")
-            )));
-        }
-        if !kept.contains(g) {
-            kept.push(g.clone());
-        }
-    }
-    Ok(kept)
-}
-
 pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError> {
     match command {
         ClientCommand::Add {
@@ -159,98 +104,49 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
             grant_types,
             skip_consent,
             scopes,
+            allowed_groups,
             backchannel_logout_uri,
             id_token_alg,
             json,
         } => {
-            if let Some(uri) = &backchannel_logout_uri {
-                // Back-Channel Logout §2.2: an absolute URI, https except on loopback.
-                redirect_uri::validate_registration(uri).map_err(CliError::Usage)?;
-            }
-            if let Some(bad) = scopes
-                .iter()
-                .find(|s| s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()))
-            {
-                return Err(CliError::Usage(format!("'{bad}' is not a scope token")));
-            }
-            check_client_id(&client_id)?;
-            check_uris(&redirect_uris)?;
-            check_uris(&post_logout_redirect_uris)?;
-            let grant_types = check_grant_types(&grant_types)?;
-            let auth_method = choose_auth_method(public, auth_method)?;
-            if redirect_uris.is_empty()
-                && grant_types
-                    .iter()
-                    .any(|g| g == GrantType::AuthorizationCode.as_str())
-            {
-                return Err(CliError::Usage(
-                    "the authorization_code grant needs at least one --redirect-uri".into(),
-                ));
-            }
-            if public
-                && grant_types
-                    .iter()
-                    .any(|g| g == GrantType::ClientCredentials.as_str())
-            {
-                return Err(CliError::Usage(
-                    "a public client cannot use client_credentials (it has no secret)".into(),
-                ));
-            }
-            // Only the SHA-256 of a secret is stored, which is safe for high-entropy
-            // secrets only: generated ones are 256-bit, given ones must be long.
-            let (secret, generated) = if public {
-                (None, false)
-            } else if secret_stdin {
-                let secret = read_stdin_line()?;
-                if secret.len() < 32 {
-                    return Err(CliError::Usage(
-                        "a client secret must have at least 32 characters".into(),
-                    ));
-                }
-                (Some(secret), false)
-            } else {
-                (Some(random_token()), true)
-            };
-            let mut client = Client {
-                name: name.unwrap_or_else(|| client_id.clone()),
-                client_id,
-                // Set below, keyed with the master key, once the database is open.
-                secret_hash: None,
-                redirect_uris,
-                post_logout_redirect_uris,
-                grant_types,
-                allowed_scopes: scopes,
-                backchannel_logout_uri,
-                token_endpoint_auth_method: auth_method,
-                id_token_signed_response_alg: id_token_alg,
-                skip_consent,
-                created_at: crate::clock::Clock::system().now(),
+            let secret = match (public, secret_stdin) {
+                (true, _) => None,
+                (false, true) => Some(Secret::Given(read_stdin_line()?)),
+                (false, false) => Some(Secret::Generate),
             };
             let db = open_db(config).await?;
-            if let Some(secret) = &secret {
-                let master = super::keys::load_master(config, &db).await?;
-                client.secret_hash = Some(master.digest_key(CLIENT_SECRETS).digest(secret));
-            }
-            if crate::store::users::find(&db, &client.client_id)
-                .await?
-                .is_some()
-            {
-                return Err(CliError::Usage(format!(
-                    "'{}' is a user's identifier: choose another client id",
-                    client.client_id
-                )));
-            }
-            clients::create(&db, &client).await?;
-            let shown_secret = secret.filter(|_| generated);
+            let master = super::keys::load_master(config, &db).await?;
+            let registered = client_rules::register(
+                &db,
+                &master.digest_key(CLIENT_SECRETS),
+                Registration {
+                    client_id,
+                    name,
+                    redirect_uris,
+                    post_logout_redirect_uris,
+                    secret,
+                    auth_method,
+                    grant_types,
+                    scopes,
+                    allowed_groups,
+                    backchannel_logout_uri,
+                    id_token_alg,
+                    skip_consent,
+                },
+                crate::clock::Clock::system().now(),
+            )
+            .await?;
+            let client_id = &registered.view.client.client_id;
             if json {
-                let mut value = serde_json::to_value(&client).map_err(anyhow::Error::from)?;
-                if let Some(secret) = &shown_secret {
+                let mut value =
+                    serde_json::to_value(&registered.view).map_err(anyhow::Error::from)?;
+                if let Some(secret) = &registered.generated_secret {
                     value["client_secret"] = json!(secret);
                 }
                 print_json(&value)?;
             } else {
-                crate::say!("created client {}", client.client_id);
-                if let Some(secret) = &shown_secret {
+                crate::say!("created client {client_id}");
+                if let Some(secret) = &registered.generated_secret {
                     crate::say!("client_secret: {secret}");
                     crate::say!("(store it now: it is not stored and cannot be shown again)");
                 }
@@ -263,11 +159,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
             json,
         } => {
             let db = open_db(config).await?;
-            let client = clients::find(&db, &client_id)
-                .await?
-                .ok_or_else(|| CliError::Usage(format!("no client '{client_id}'")))?;
-            choose_auth_method(client.is_public(), Some(method))?;
-            clients::set_auth_method(&db, &client_id, method).await?;
+            client_rules::set_auth_method(&db, &client_id, method).await?;
             if json {
                 print_json(
                     &json!({ "client_id": client_id, "token_endpoint_auth_method": method }),
@@ -280,7 +172,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
         }
         ClientCommand::List { json } => {
             let db = open_db(config).await?;
-            let list = clients::list(&db).await?;
+            let list = client_rules::list(&db).await?;
             if json {
                 print_json(&list)?;
             } else {
@@ -291,7 +183,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
                     "NAME",
                     "AUTH METHOD"
                 );
-                for c in &list {
+                for c in list.iter().map(|v| &v.client) {
                     let kind = if c.is_public() {
                         "public"
                     } else {
@@ -321,27 +213,5 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
             }
             Ok(())
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn client_ids_are_url_safe() {
-        assert!(check_client_id("my-app_1.0~x").is_ok());
-        assert!(check_client_id("").is_err());
-        assert!(check_client_id("a b").is_err());
-        assert!(check_client_id("a:b").is_err());
-    }
-
-    #[test]
-    fn grant_types_default_and_validate() {
-        assert_eq!(
-            check_grant_types(&[]).unwrap(),
-            vec!["authorization_code", "refresh_token"]
-        );
-        assert!(check_grant_types(&["implicit".into()]).is_err());
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod client;
+pub mod group;
 pub mod healthcheck;
 pub mod keys;
 pub mod serve;
@@ -42,6 +43,9 @@ pub enum Command {
     /// Manage client applications.
     #[command(subcommand)]
     Client(client::ClientCommand),
+    /// Manage groups and their members.
+    #[command(subcommand)]
+    Group(group::GroupCommand),
     /// Inspect signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -81,6 +85,15 @@ impl From<crate::store::StoreError> for CliError {
                 CliError::Usage(format!("{what} already exists"))
             }
             other => CliError::Other(other.into()),
+        }
+    }
+}
+
+impl From<crate::domain::Refusal> for CliError {
+    fn from(refusal: crate::domain::Refusal) -> Self {
+        match refusal {
+            crate::domain::Refusal::Store(err) => err.into(),
+            other => CliError::Usage(other.to_string()),
         }
     }
 }
@@ -189,6 +202,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::User(cmd) => user::run(&config, cmd).await,
         Command::Client(cmd) => client::run(&config, cmd).await,
+        Command::Group(cmd) => group::run(&config, cmd).await,
         Command::Keys(cmd) => keys::run(&config, cmd).await,
         Command::Audit(cmd) => audit::run(&config, cmd).await,
     }

@@ -11,7 +11,6 @@ pub mod id_token_hint;
 pub mod introspect;
 pub mod jwks;
 pub mod pkce;
-pub mod redirect_uri;
 pub mod revoke;
 pub mod scopes;
 pub mod token;

@@ -11,6 +11,7 @@ pub const SUPPORTED: &[&str] = &[
     "email",
     "address",
     "phone",
+    "groups",
     "offline_access",
 ];
 
@@ -35,6 +36,7 @@ pub const CLAIMS_SUPPORTED: &[&str] = &[
     "address",
     "phone_number",
     "phone_number_verified",
+    "groups",
 ];
 
 /// Keeps the scopes Gatehouse supports, in request order without repeats.
@@ -62,13 +64,20 @@ pub fn describe(scope: &str) -> &'static str {
         "email" => "your email address",
         "address" => "your postal address",
         "phone" => "your phone number",
+        "groups" => "the groups you are a member of",
         "offline_access" => "keep access while you are signed out",
         _ => "",
     }
 }
 
-/// The user claims a scope set releases at userinfo (OIDC Core §5.4).
-pub fn user_claims(user: &User, scope: &str) -> Map<String, Value> {
+/// Whether a scope set releases the `groups` claim (so the groups must be read).
+pub fn releases_groups(scope: &str) -> bool {
+    scope.split(' ').any(|s| s == "groups")
+}
+
+/// The user claims a scope set releases at userinfo (OIDC Core §5.4); `groups` are
+/// the names of the user's groups, read when `releases_groups(scope)`.
+pub fn user_claims(user: &User, groups: &[String], scope: &str) -> Map<String, Value> {
     let mut claims = Map::new();
     claims.insert("sub".into(), Value::String(user.id.clone()));
     for s in scope.split(' ') {
@@ -95,6 +104,10 @@ pub fn user_claims(user: &User, scope: &str) -> Map<String, Value> {
                         serde_json::json!({ "formatted": address }),
                     );
                 }
+            }
+            // An array even when empty: applications read "no groups" from it.
+            "groups" => {
+                claims.insert("groups".into(), serde_json::json!(groups));
             }
             "phone" => {
                 if let Some(phone) = &user.phone_number {
@@ -151,16 +164,27 @@ mod tests {
 
     #[test]
     fn claims_follow_scopes() {
-        let only_openid = user_claims(&user(), "openid");
+        let only_openid = user_claims(&user(), &[], "openid");
         assert_eq!(only_openid.len(), 1);
-        let all = user_claims(&user(), "openid profile email");
+        let all = user_claims(&user(), &[], "openid profile email");
         assert_eq!(all["preferred_username"], "alice");
         assert_eq!(all["name"], "Alice Liddell");
         assert_eq!(all["email"], "alice@example.com");
         assert_eq!(all["email_verified"], false);
         assert!(all.get("phone_number").is_none(), "no phone scope");
-        let more = user_claims(&user(), "phone address openid");
+        let more = user_claims(&user(), &[], "phone address openid");
         assert_eq!(more["phone_number"], "+1 555 0100");
         assert_eq!(more["address"]["formatted"], "1 Rabbit Hole, Wonderland");
+        let groups = ["finance".to_string(), "ops".to_string()];
+        assert!(user_claims(&user(), &groups, "openid")
+            .get("groups")
+            .is_none());
+        let with_groups = user_claims(&user(), &groups, "openid groups");
+        assert_eq!(with_groups["groups"], serde_json::json!(["finance", "ops"]));
+        assert_eq!(
+            user_claims(&user(), &[], "openid groups")["groups"],
+            serde_json::json!([])
+        );
+        assert!(releases_groups("openid groups") && !releases_groups("openid groupsx"));
     }
 }

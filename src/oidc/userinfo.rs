@@ -79,7 +79,13 @@ pub async fn handle(
         .as_ref()
         .filter(|u| !u.disabled)
         .ok_or_else(|| Error::bearer("the user no longer exists"))?;
-    let body = scopes::user_claims(user, live.claim("scope"));
+    let scope = live.claim("scope");
+    let groups = if scopes::releases_groups(scope) {
+        crate::store::groups::names_of_user(&state.db, &user.id).await?
+    } else {
+        Vec::new()
+    };
+    let body = scopes::user_claims(user, &groups, scope);
     Ok(no_store(Json(Value::Object(body)).into_response()))
 }
 

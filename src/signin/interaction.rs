@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::auth::{mfa, session};
-use crate::error::{Error, ErrorRedirect, OAuthError, Result};
+use crate::error::{Error, ErrorCode, ErrorRedirect, OAuthError, Result};
 use crate::scope::Scopes;
 use crate::signin::binding;
 use crate::signin::issue;
@@ -20,7 +20,7 @@ use crate::store::authorization_requests::{self, NewRequest, PendingRequest};
 use crate::store::clients::{self, Client};
 use crate::store::sessions::Session;
 use crate::store::users::{self, User};
-use crate::store::{consents, from_json_list};
+use crate::store::{audit, consents, from_json_list, groups};
 
 /// `?request_id=…`, as the steps' pages are addressed.
 #[derive(serde::Deserialize)]
@@ -209,12 +209,19 @@ impl Interaction {
             }
             _ => false,
         };
+        let admits_user = match (&self.session, &self.client) {
+            (Some((_, user)), Some(client)) => {
+                groups::admits(&state.db, &client.client_id, &user.id).await?
+            }
+            _ => true,
+        };
         Ok(next::next(&Facts {
             request: request_facts(&self.pending),
             password_user: self.password_user.as_ref().map(user_facts),
             session: self.session.as_ref().map(|(s, u)| session_facts(s, u)),
             client: self.client.as_ref().map(|c| next::ClientFacts {
                 skip_consent: c.skip_consent,
+                admits_user,
             }),
             consent_remembered: remembered,
             consent_answer: answer,
@@ -233,6 +240,29 @@ impl Interaction {
             Next::Fail(error) => {
                 authorization_requests::complete(&state.db, &self.pending.id).await?;
                 Err(redirect_error(state, &self.pending, error))
+            }
+            Next::NotAdmitted => {
+                audit::record(
+                    &state.db,
+                    audit::Event {
+                        kind: "access_denied",
+                        user_id: self.session.as_ref().map(|(_, u)| u.id.as_str()),
+                        client_id: self.pending.client_id.as_deref(),
+                        ip: None,
+                        detail: Some("not in an allowed group of the client"),
+                    },
+                    state.now(),
+                )
+                .await?;
+                authorization_requests::complete(&state.db, &self.pending.id).await?;
+                Err(redirect_error(
+                    state,
+                    &self.pending,
+                    OAuthError::new(
+                        ErrorCode::AccessDenied,
+                        "the user may not use this application",
+                    ),
+                ))
             }
             Next::Issue { remember_consent } => {
                 let Some((session, user)) = &self.session else {

@@ -41,6 +41,9 @@ pub struct SessionFacts {
 #[derive(Debug, Clone, Copy)]
 pub struct ClientFacts {
     pub skip_consent: bool,
+    /// The client admits the session's user (it has no allowed groups, or the user
+    /// is in one of them).
+    pub admits_user: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +89,8 @@ pub enum Next {
         remember_consent: bool,
     },
     Fail(OAuthError),
+    /// The user signed in, but the client admits only groups the user is not in.
+    NotAdmitted,
 }
 
 fn login_required() -> Next {
@@ -151,6 +156,10 @@ pub fn next(facts: &Facts) -> Next {
             remember_consent: false,
         };
     };
+    // Decided once the user is known for certain: after every factor, before consent.
+    if !client.admits_user {
+        return Next::NotAdmitted;
+    }
     match facts.consent_answer {
         Some(ConsentAnswer::Allow) => {
             return Next::Issue {
@@ -217,6 +226,7 @@ mod tests {
             session: Some(session(user())),
             client: Some(ClientFacts {
                 skip_consent: false,
+                admits_user: true,
             }),
             consent_remembered: true,
             consent_answer: None,
@@ -416,7 +426,10 @@ mod tests {
                 "skip-consent client",
                 Box::new(|f| {
                     f.consent_remembered = false;
-                    f.client = Some(ClientFacts { skip_consent: true });
+                    f.client = Some(ClientFacts {
+                        skip_consent: true,
+                        admits_user: true,
+                    });
                 }),
                 issue(),
             ),
@@ -425,7 +438,10 @@ mod tests {
                 Box::new(|f| {
                     f.consent_remembered = false;
                     f.request.offline_access = true;
-                    f.client = Some(ClientFacts { skip_consent: true });
+                    f.client = Some(ClientFacts {
+                        skip_consent: true,
+                        admits_user: true,
+                    });
                 }),
                 Next::Consent,
             ),
@@ -433,6 +449,43 @@ mod tests {
                 "offline_access consented before",
                 Box::new(|f| f.request.offline_access = true),
                 issue(),
+            ),
+            (
+                "not in the client's allowed groups",
+                Box::new(|f| f.client.as_mut().unwrap().admits_user = false),
+                Next::NotAdmitted,
+            ),
+            (
+                "not admitted, even with the consent answered",
+                Box::new(|f| {
+                    f.client.as_mut().unwrap().admits_user = false;
+                    f.consent_answer = Some(ConsentAnswer::Allow);
+                }),
+                Next::NotAdmitted,
+            ),
+            (
+                "not admitted, prompt=none",
+                Box::new(|f| {
+                    f.client.as_mut().unwrap().admits_user = false;
+                    f.request.prompt_none = true;
+                }),
+                Next::NotAdmitted,
+            ),
+            (
+                "not admitted, but the second factor is still due",
+                Box::new(|f| {
+                    f.client.as_mut().unwrap().admits_user = false;
+                    f.session = Some(session(enrolled()));
+                }),
+                Next::SecondFactor(Verify),
+            ),
+            (
+                "not admitted, not signed in",
+                Box::new(|f| {
+                    f.client.as_mut().unwrap().admits_user = false;
+                    f.session = None;
+                }),
+                Next::Login,
             ),
             (
                 "account-page sign-in",

@@ -8,6 +8,7 @@ pub mod clients;
 pub mod consents;
 pub mod entities;
 pub mod grants;
+pub mod groups;
 pub mod recovery_codes;
 pub mod refresh_tokens;
 pub mod revoked_client_tokens;

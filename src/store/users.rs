@@ -72,6 +72,17 @@ pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<User>, S
     Ok(Entity::find_by_id(id.to_string()).one(db).await?)
 }
 
+/// The users with these ids (unknown ids are skipped).
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    ids: Vec<String>,
+) -> Result<Vec<User>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(Entity::find().filter(Column::Id.is_in(ids)).all(db).await?)
+}
+
 /// Stores a confirmed TOTP secret (sealed) and the step its confirmation used.
 pub async fn set_totp(
     db: &impl ConnectionTrait,

@@ -193,6 +193,17 @@ impl TestServer {
             .await
     }
 
+    /// Runs the `gatehouse` command line on this server's database.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .args(args)
+            .env("GATEHOUSE_DATABASE_URL", &self.db.url)
+            .env("GATEHOUSE_MASTER_KEY", &self.db.master_key)
+            .env("RUST_LOG", "off")
+            .output()
+            .unwrap()
+    }
+
     /// Registers a client as given (start from `client(…)`).
     pub async fn register(&self, client: &Client) {
         clients::create(&self.state.db, client)

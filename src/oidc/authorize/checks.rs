@@ -8,7 +8,8 @@ use crate::grant_type::GrantType;
 use axum::http::StatusCode;
 
 use crate::error::{Error, ErrorCode, OAuthError};
-use crate::oidc::{pkce, redirect_uri, scopes};
+use crate::oidc::{pkce, scopes};
+use crate::redirect_uri;
 use crate::store::authorization_requests::NewRequest;
 use crate::store::clients::Client;
 use crate::web::params::Params;

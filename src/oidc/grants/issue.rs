@@ -1,6 +1,6 @@
 //! Minting the signed tokens a grant type answers with.
 
-use crate::error::Result;
+use crate::error::{Error, ErrorCode, Result};
 use crate::keys::jwt;
 use crate::oidc::access_token::new_jti;
 use crate::oidc::token::TokenResponse;
@@ -8,8 +8,8 @@ use crate::oidc::tokens::{self, AccessTokenClaims, IdTokenClaims};
 use crate::oidc::{claims_request, scopes};
 use crate::state::AppState;
 use crate::store::clients::Client;
-use crate::store::grants::Grant;
-use crate::store::users;
+use crate::store::grants::{self, Grant};
+use crate::store::{audit, groups, users};
 
 /// Tokens for a person's grant: an access token and an ID token (OIDC Core §3.1.3.3,
 /// §12.2: on refresh the ID token keeps sub, aud, auth_time, azp and sid, and has no
@@ -22,8 +22,29 @@ pub async fn for_grant(
     nonce: Option<&str>,
     refresh_token: Option<String>,
 ) -> Result<TokenResponse> {
-    let keys = state.keys.get();
     let now = state.now();
+    // A client that admits only some groups stops serving a user who left them at
+    // the next token: the grant ends (a sign-in decides afresh).
+    if !groups::admits(&state.db, &client.client_id, &grant.user_id).await? {
+        grants::revoke(&state.db, &grant.id, "user not in an allowed group", now).await?;
+        audit::record(
+            &state.db,
+            audit::Event {
+                kind: "access_denied",
+                user_id: Some(&grant.user_id),
+                client_id: Some(&client.client_id),
+                ip: None,
+                detail: Some("not in an allowed group of the client; grant revoked"),
+            },
+            now,
+        )
+        .await?;
+        return Err(Error::json(
+            ErrorCode::InvalidGrant,
+            "the user may no longer use this application",
+        ));
+    }
+    let keys = state.keys.get();
     let config = &state.config;
     let jti = new_jti(Some(&grant.id));
     let amr = crate::store::from_json_list(&grant.amr);
@@ -57,6 +78,10 @@ pub async fn for_grant(
         issued_at: now,
         ttl: config.id_token_ttl as i64,
     });
+    if scopes::releases_groups(scope) {
+        let names = groups::names_of_user(&state.db, &grant.user_id).await?;
+        id_claims.insert("groups".into(), serde_json::json!(names));
+    }
     add_requested_claims(state, grant, scope, &mut id_claims).await?;
     let id_token = jwt::sign(
         &keys,
@@ -89,7 +114,8 @@ async fn add_requested_claims(
     let Some(user) = users::find(&state.db, &grant.user_id).await? else {
         return Ok(());
     };
-    let available = scopes::user_claims(&user, scope);
+    // The groups claim, when released, is in the ID token already.
+    let available = scopes::user_claims(&user, &[], scope);
     for name in requested {
         if let (false, Some(value)) = (id_claims.contains_key(&name), available.get(&name)) {
             id_claims.insert(name, value.clone());

@@ -3,9 +3,12 @@
 pub mod audit_events;
 pub mod authorization_codes;
 pub mod authorization_requests;
+pub mod client_allowed_groups;
 pub mod clients;
 pub mod consents;
 pub mod grants;
+pub mod group_members;
+pub mod groups;
 pub mod recovery_codes;
 pub mod refresh_tokens;
 pub mod revoked_client_tokens;
