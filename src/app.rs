@@ -23,7 +23,7 @@ use tower_http::cors::{Any, CorsLayer};
 use crate::observability::{health, metrics, request_id};
 pub use crate::state::AppState;
 use crate::web::deadline_body::DeadlineBody;
-use crate::{oidc, ui, web};
+use crate::{admin, oidc, ui, web};
 
 pub fn router(state: AppState) -> Router {
     // /metrics is public unless GATEHOUSE_METRICS_LISTEN gives it an address of its own.
@@ -82,6 +82,7 @@ pub fn router(state: AppState) -> Router {
             "/account/recovery-codes",
             post(ui::account::regenerate_codes),
         )
+        .merge(admin::router())
         .route("/static/{file}", get(ui::static_files::handle))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

@@ -1,7 +1,8 @@
 //! The one error type. Every failure a handler can meet is one of these variants,
 //! and `IntoResponse` below is the single place that decides how it is shown:
 //! RFC 6749 JSON, an error redirect back to the client, an RFC 6750 bearer
-//! challenge, or an HTML page for the person at the browser.
+//! challenge, an HTML page for the person at the browser, or RFC 9457 problem
+//! details for the admin API.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -88,6 +89,181 @@ pub struct ErrorRedirect {
     pub error: OAuthError,
     /// response_mode=form_post: an auto-submitting form instead of a redirect.
     pub form_post: bool,
+}
+
+/// What went wrong at the admin API, each with a stable problem `type` (RFC 9457 §3.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    InvalidInput,
+    Unauthorized,
+    InsufficientScope,
+    NotFound,
+    Conflict,
+    PreconditionFailed,
+    UnsupportedMediaType,
+    Unavailable,
+    ServerError,
+}
+
+impl ProblemKind {
+    pub const ALL: [ProblemKind; 9] = [
+        ProblemKind::InvalidInput,
+        ProblemKind::Unauthorized,
+        ProblemKind::InsufficientScope,
+        ProblemKind::NotFound,
+        ProblemKind::Conflict,
+        ProblemKind::PreconditionFailed,
+        ProblemKind::UnsupportedMediaType,
+        ProblemKind::Unavailable,
+        ProblemKind::ServerError,
+    ];
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            ProblemKind::InvalidInput => StatusCode::BAD_REQUEST,
+            ProblemKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ProblemKind::InsufficientScope => StatusCode::FORBIDDEN,
+            ProblemKind::NotFound => StatusCode::NOT_FOUND,
+            ProblemKind::Conflict => StatusCode::CONFLICT,
+            ProblemKind::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ProblemKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ProblemKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ProblemKind::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The problem type URI: the same for every instance of the kind.
+    pub fn type_uri(self) -> &'static str {
+        match self {
+            ProblemKind::InvalidInput => "urn:gatehouse:problem:invalid-input",
+            ProblemKind::Unauthorized => "urn:gatehouse:problem:unauthorized",
+            ProblemKind::InsufficientScope => "urn:gatehouse:problem:insufficient-scope",
+            ProblemKind::NotFound => "urn:gatehouse:problem:not-found",
+            ProblemKind::Conflict => "urn:gatehouse:problem:conflict",
+            ProblemKind::PreconditionFailed => "urn:gatehouse:problem:precondition-failed",
+            ProblemKind::UnsupportedMediaType => "urn:gatehouse:problem:unsupported-media-type",
+            ProblemKind::Unavailable => "urn:gatehouse:problem:unavailable",
+            ProblemKind::ServerError => "urn:gatehouse:problem:server-error",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ProblemKind::InvalidInput => "The request is not valid",
+            ProblemKind::Unauthorized => "An access token is required",
+            ProblemKind::InsufficientScope => "The access token does not allow this",
+            ProblemKind::NotFound => "No such resource",
+            ProblemKind::Conflict => "The request conflicts with the current state",
+            ProblemKind::PreconditionFailed => "The resource changed since it was read",
+            ProblemKind::UnsupportedMediaType => "The body must be application/json",
+            ProblemKind::Unavailable => "Temporarily unavailable",
+            ProblemKind::ServerError => "Internal server error",
+        }
+    }
+}
+
+/// An RFC 9457 problem: the kind, what happened this time, and the input field at
+/// fault, if one is.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub kind: ProblemKind,
+    pub detail: String,
+    pub field: Option<String>,
+    /// The RFC 6750 §3 challenge of a 401 or 403.
+    pub challenge: Option<String>,
+}
+
+impl Problem {
+    pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Problem {
+        Problem {
+            kind,
+            detail: detail.into(),
+            field: None,
+            challenge: None,
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, detail: impl Into<String>) -> Problem {
+        Problem {
+            field: Some(field.into()),
+            ..Problem::new(ProblemKind::InvalidInput, detail)
+        }
+    }
+
+    /// A storage failure: logged; the caller learns only that it failed.
+    pub fn internal(err: impl std::fmt::Display) -> Problem {
+        tracing::error!(error = %err, "internal error");
+        Problem::new(
+            ProblemKind::ServerError,
+            "the request could not be completed",
+        )
+    }
+}
+
+impl From<crate::domain::Refusal> for Problem {
+    fn from(refusal: crate::domain::Refusal) -> Self {
+        use crate::domain::Refusal;
+        match refusal {
+            Refusal::Invalid { field, message } => Problem::invalid(field, message),
+            Refusal::NotFound(message) => Problem::new(ProblemKind::NotFound, message),
+            Refusal::Conflict(message) => Problem::new(ProblemKind::Conflict, message),
+            Refusal::Store(err) => err.into(),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for Problem {
+    fn from(err: crate::store::StoreError) -> Self {
+        match err {
+            crate::store::StoreError::Conflict(what) => {
+                Problem::new(ProblemKind::Conflict, format!("{what} already exists"))
+            }
+            crate::store::StoreError::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for Problem {
+    fn from(err: sea_orm::DbErr) -> Self {
+        if is_unavailable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            return Problem::new(
+                ProblemKind::Unavailable,
+                "the database cannot be reached; try again shortly",
+            );
+        }
+        Problem::internal(err)
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "type": self.kind.type_uri(),
+            "title": self.kind.title(),
+            "status": self.kind.status().as_u16(),
+            "detail": self.detail,
+        });
+        if let Some(field) = &self.field {
+            body["field"] = json!(field);
+        }
+        let mut response = (
+            self.kind.status(),
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body.to_string(),
+        )
+            .into_response();
+        if let Some(value) = self
+            .challenge
+            .as_deref()
+            .and_then(|c| HeaderValue::from_str(c).ok())
+        {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
+        no_store(response)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,5 +1,6 @@
 //! Gatehouse: an OAuth 2.0 / OpenID Connect identity provider.
 
+pub mod admin;
 pub mod allocator;
 pub mod app;
 pub mod auth;

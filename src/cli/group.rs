@@ -93,7 +93,8 @@ pub async fn run(config: &Config, command: GroupCommand) -> Result<(), CliError>
             }
         }
         GroupCommand::Remove { name, json } => {
-            let group = groups::remove(&db, &name).await?;
+            let group = groups::find(&db, &name).await?;
+            groups::remove(&db, &group).await?;
             if json {
                 print_json(&json!({ "removed": group.name }))?;
             } else {
@@ -101,7 +102,8 @@ pub async fn run(config: &Config, command: GroupCommand) -> Result<(), CliError>
             }
         }
         GroupCommand::Members { name, json } => {
-            let members = groups::members(&db, &name).await?;
+            let group = groups::find(&db, &name).await?;
+            let members = groups::members(&db, &group).await?;
             if json {
                 let items: Vec<_> = members
                     .iter()
@@ -119,7 +121,9 @@ pub async fn run(config: &Config, command: GroupCommand) -> Result<(), CliError>
             username,
             json,
         } => {
-            let (group, user, added) = groups::add_member(&db, &group, &username, now).await?;
+            let group = groups::find(&db, &group).await?;
+            let user = groups::user_named(&db, &username).await?;
+            let added = groups::add_member(&db, &group, &user, now).await?;
             let (group, user) = (group.name, user.username);
             if json {
                 print_json(&json!({ "group": group, "username": user, "added": added }))?;
@@ -134,7 +138,9 @@ pub async fn run(config: &Config, command: GroupCommand) -> Result<(), CliError>
             username,
             json,
         } => {
-            let (group, user, removed) = groups::remove_member(&db, &group, &username).await?;
+            let group = groups::find(&db, &group).await?;
+            let user = groups::user_named(&db, &username).await?;
+            let removed = groups::remove_member(&db, &group, &user).await?;
             let (group, user) = (group.name, user.username);
             if json {
                 print_json(&json!({ "group": group, "username": user, "removed": removed }))?;

@@ -5,8 +5,8 @@ use serde_json::json;
 
 use super::{open_db, print_json, CliError};
 use crate::config::Config;
-use crate::keys::{keyset, lifecycle, master};
-use crate::store::signing_keys::{self, StoredKey, STATE_CURRENT, STATE_NEXT, STATE_REMOVED};
+use crate::keys::{keyset, master};
+use crate::store::signing_keys::{self, StoredKey, STATE_REMOVED};
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -83,19 +83,7 @@ pub async fn run(config: &Config, command: KeysCommand) -> Result<(), CliError> 
         KeysCommand::List { json } => json,
         KeysCommand::Rotate { json } => {
             let master = load_master(config, &db).await?;
-            let keys = signing_keys::all(&db).await?;
-            for alg in lifecycle::ALGS {
-                let newest = |state: &str| {
-                    keys.iter()
-                        .filter(|k| k.alg == *alg && k.state == state)
-                        .max_by_key(|k| k.generation)
-                };
-                if let Some(next) = newest(STATE_NEXT) {
-                    let current = newest(STATE_CURRENT).map(|k| k.kid.as_str());
-                    signing_keys::promote(&db, &next.kid, current, now).await?;
-                }
-            }
-            keyset::tick(&db, &master, &config.key_policy(), now).await?;
+            crate::domain::keys::rotate(&db, &master, &config.key_policy(), now).await?;
             json
         }
         KeysCommand::Revoke { kid, json } => {

@@ -36,12 +36,7 @@ pub async fn create(
     now: i64,
 ) -> Result<Group, Refusal> {
     let name = fold_name(name)?;
-    if description.len() > 1024 || description.chars().any(char::is_control) {
-        return Err(Refusal::invalid(
-            "description",
-            "a description has at most 1024 characters and no control characters",
-        ));
-    }
+    check_description(description)?;
     Ok(groups::create(db, &name, description, now).await?)
 }
 
@@ -55,9 +50,8 @@ pub async fn find(db: &impl ConnectionTrait, name: &str) -> Result<Group, Refusa
 
 /// Removes a group and its memberships; refused while a client admits it, since
 /// removing it would open that client to every user.
-pub async fn remove(db: &DatabaseConnection, name: &str) -> Result<Group, Refusal> {
+pub async fn remove(db: &DatabaseConnection, group: &Group) -> Result<(), Refusal> {
     let txn = db.begin().await?;
-    let group = find(&txn, name).await?;
     let admitting = groups::clients_admitting(&txn, &group.id).await?;
     if !admitting.is_empty() {
         return Err(Refusal::Conflict(format!(
@@ -72,49 +66,80 @@ pub async fn remove(db: &DatabaseConnection, name: &str) -> Result<Group, Refusa
     }
     groups::remove(&txn, &group.id).await?;
     txn.commit().await?;
-    Ok(group)
+    Ok(())
 }
 
-async fn user(db: &impl ConnectionTrait, username: &str) -> Result<User, Refusal> {
+/// The user called `username`.
+pub async fn user_named(db: &impl ConnectionTrait, username: &str) -> Result<User, Refusal> {
     users::find_by_username(db, username)
         .await?
         .ok_or_else(|| Refusal::not_found(format!("no user '{username}'")))
 }
 
-/// Adds `username` to the group; false if already a member. Seen at the user's next
+/// The group with this id.
+pub async fn find_by_id(db: &impl ConnectionTrait, id: &str) -> Result<Group, Refusal> {
+    groups::find(db, id)
+        .await?
+        .ok_or_else(|| Refusal::not_found(format!("no group '{id}'")))
+}
+
+/// Adds the user to the group; false if already a member. Seen at the user's next
 /// token (a refresh included).
 pub async fn add_member(
     db: &impl ConnectionTrait,
-    group: &str,
-    username: &str,
+    group: &Group,
+    user: &User,
     now: i64,
-) -> Result<(Group, User, bool), Refusal> {
-    let group = find(db, group).await?;
-    let user = user(db, username).await?;
-    let added = groups::add_member(db, &group.id, &user.id, now).await?;
-    Ok((group, user, added))
+) -> Result<bool, Refusal> {
+    Ok(groups::add_member(db, &group.id, &user.id, now).await?)
 }
 
-/// Takes `username` out of the group; false if not a member. Clients that admit
-/// only this group refuse the user's next sign-in and refresh.
+/// Takes the user out of the group; false if not a member. Clients that admit only
+/// this group refuse the user's next sign-in and refresh.
 pub async fn remove_member(
     db: &impl ConnectionTrait,
-    group: &str,
-    username: &str,
-) -> Result<(Group, User, bool), Refusal> {
-    let group = find(db, group).await?;
-    let user = user(db, username).await?;
-    let removed = groups::remove_member(db, &group.id, &user.id).await?;
-    Ok((group, user, removed))
+    group: &Group,
+    user: &User,
+) -> Result<bool, Refusal> {
+    Ok(groups::remove_member(db, &group.id, &user.id).await?)
 }
 
 /// A group's members, by username.
-pub async fn members(db: &impl ConnectionTrait, group: &str) -> Result<Vec<User>, Refusal> {
-    let group = find(db, group).await?;
+pub async fn members(db: &impl ConnectionTrait, group: &Group) -> Result<Vec<User>, Refusal> {
     let ids = groups::member_ids(db, &group.id).await?;
     let mut found = users::find_many(db, ids).await?;
     found.sort_by(|a, b| a.username.cmp(&b.username));
     Ok(found)
+}
+
+/// Changes a group's name and description, in one transaction. The new name must be
+/// free. A rename changes the `groups` claim of every member at their next token.
+pub async fn update(
+    db: &DatabaseConnection,
+    group: &Group,
+    name: Option<&str>,
+    description: Option<&str>,
+    now: i64,
+) -> Result<Group, Refusal> {
+    let name = match name {
+        Some(name) => fold_name(name)?,
+        None => group.name.clone(),
+    };
+    let description = description.unwrap_or(&group.description);
+    check_description(description)?;
+    groups::update(db, &group.id, &name, description, now)
+        .await?
+        .ok_or_else(|| Refusal::not_found(format!("no group '{}'", group.id)))
+}
+
+fn check_description(description: &str) -> Result<(), Refusal> {
+    if description.chars().count() > 1024 || description.chars().any(char::is_control) {
+        return Err(Refusal::invalid(
+            "description",
+            "a description has at most 1024 characters and no control characters",
+        ));
+    }
+    Ok(())
 }
 
 /// Resolves group names to ids, all or none (an unknown name is refused).

@@ -5,6 +5,7 @@ pub mod attempts;
 pub mod backchannel;
 pub mod clients;
 pub mod groups;
+pub mod keys;
 pub mod sessions;
 pub mod users;
 

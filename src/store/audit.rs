@@ -44,3 +44,57 @@ pub async fn recent(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<AuditEv
         .all(db)
         .await?)
 }
+
+/// What an audit listing keeps.
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    pub kind: Option<String>,
+    /// Unix seconds, inclusive.
+    pub since: Option<i64>,
+    /// Unix seconds, exclusive.
+    pub until: Option<i64>,
+}
+
+/// One page of events, newest first, strictly older than `before` (created_at, id).
+/// One more than `limit` is read to tell whether more follow.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    filter: &Filter,
+    before: Option<(i64, String)>,
+    limit: u64,
+) -> Result<(Vec<AuditEvent>, bool), StoreError> {
+    use sea_orm::{ColumnTrait, Condition, QueryFilter};
+    let mut query = Entity::find()
+        .order_by_desc(Column::CreatedAt)
+        .order_by_desc(Column::Id);
+    if let Some(user_id) = &filter.user_id {
+        query = query.filter(Column::UserId.eq(user_id.as_str()));
+    }
+    if let Some(client_id) = &filter.client_id {
+        query = query.filter(Column::ClientId.eq(client_id.as_str()));
+    }
+    if let Some(kind) = &filter.kind {
+        query = query.filter(Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(since) = filter.since {
+        query = query.filter(Column::CreatedAt.gte(since));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(Column::CreatedAt.lt(until));
+    }
+    if let Some((at, id)) = before {
+        query = query.filter(
+            Condition::any().add(Column::CreatedAt.lt(at)).add(
+                Condition::all()
+                    .add(Column::CreatedAt.eq(at))
+                    .add(Column::Id.lt(id)),
+            ),
+        );
+    }
+    let mut found = query.limit(limit + 1).all(db).await?;
+    let more = found.len() as u64 > limit;
+    found.truncate(limit as usize);
+    Ok((found, more))
+}

@@ -12,7 +12,7 @@ use super::entities::group_members as members;
 use super::entities::groups::{self, Column, Entity};
 use super::{conflict, StoreError};
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Group {
     pub id: String,
     pub name: String,
@@ -51,6 +51,56 @@ pub async fn create(
     .await
     .map_err(|e| conflict(e, format!("group '{name}'")))?;
     Ok(model.into())
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<Group>, StoreError> {
+    Ok(Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+        .map(Group::from))
+}
+
+/// Renames and re-describes a group; None if unknown, Conflict if the name is taken.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    id: &str,
+    name: &str,
+    description: &str,
+    now: i64,
+) -> Result<Option<Group>, StoreError> {
+    let result = Entity::update_many()
+        .col_expr(Column::Name, sea_orm::sea_query::Expr::value(name))
+        .col_expr(
+            Column::Description,
+            sea_orm::sea_query::Expr::value(description),
+        )
+        .col_expr(Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map_err(|e| conflict(e, format!("group '{name}'")))?;
+    if result.rows_affected == 0 {
+        return Ok(None);
+    }
+    find(db, id).await
+}
+
+/// How many members each group has, by group id.
+pub async fn member_counts(
+    db: &impl ConnectionTrait,
+) -> Result<std::collections::HashMap<String, u64>, StoreError> {
+    let rows: Vec<(String, i64)> = members::Entity::find()
+        .select_only()
+        .column(members::Column::GroupId)
+        .column_as(members::Column::UserId.count(), "members")
+        .group_by(members::Column::GroupId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, n)| (id, n.max(0) as u64))
+        .collect())
 }
 
 pub async fn find_by_name(

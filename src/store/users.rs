@@ -178,6 +178,42 @@ pub async fn set_password_hash(
     Ok(())
 }
 
+/// One page of users by username, after `after`, whose username, email or name
+/// contains `q` (any case). One more than `limit` is read to tell whether more follow.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    q: Option<&str>,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<(Vec<User>, bool), StoreError> {
+    use sea_orm::sea_query::{ExprTrait, Func, LikeExpr};
+    use sea_orm::{QueryOrder, QuerySelect};
+    let mut query = Entity::find().order_by_asc(Column::Username);
+    if let Some(after) = after {
+        query = query.filter(Column::Username.gt(after));
+    }
+    if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+        // LIKE wildcards in the search are searched for, not expanded.
+        let escaped = q
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = || LikeExpr::new(format!("%{escaped}%")).escape('\\');
+        let lower = |col: Column| Expr::expr(Func::lower(Expr::col(col)));
+        query = query.filter(
+            Condition::any()
+                .add(lower(Column::Username).like(pattern()))
+                .add(lower(Column::Email).like(pattern()))
+                .add(lower(Column::Name).like(pattern())),
+        );
+    }
+    let mut found = query.limit(limit + 1).all(db).await?;
+    let more = found.len() as u64 > limit;
+    found.truncate(limit as usize);
+    Ok((found, more))
+}
+
 #[cfg(test)]
 mod tests {
     use super::normalize_username;
