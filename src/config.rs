@@ -61,6 +61,9 @@ pub struct Config {
     /// How long a node keeps a client registration it read for client
     /// authentication, seconds (0: read it on every request).
     pub client_cache_ttl: u64,
+    /// How long a client's previous secret keeps working after its secret was
+    /// rotated, seconds (0: not at all).
+    pub client_secret_overlap: u64,
     /// Log lines as plain text or as JSON objects.
     pub log_format: crate::observability::logging::LogFormat,
     /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` are believed: IPs and
@@ -119,6 +122,7 @@ impl Default for Config {
             key_retire_margin: 3600,
             key_reload_interval: 30,
             client_cache_ttl: 5,
+            client_secret_overlap: 0,
             log_format: Default::default(),
             trusted_proxies: String::new(),
             throttle_account_attempts: 3,
@@ -265,6 +269,12 @@ impl Config {
             return Err(invalid(
                 "GATEHOUSE_CLIENT_CACHE_TTL",
                 "must be between 0 and 300 seconds",
+            ));
+        }
+        if self.client_secret_overlap > 30 * 86400 {
+            return Err(invalid(
+                "GATEHOUSE_CLIENT_SECRET_OVERLAP",
+                "must be between 0 and 2592000 seconds (30 days)",
             ));
         }
         self.trusted_proxy_list()?;

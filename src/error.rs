@@ -101,12 +101,14 @@ pub enum ProblemKind {
     Conflict,
     PreconditionFailed,
     UnsupportedMediaType,
+    PayloadTooLarge,
+    MethodNotAllowed,
     Unavailable,
     ServerError,
 }
 
 impl ProblemKind {
-    pub const ALL: [ProblemKind; 9] = [
+    pub const ALL: [ProblemKind; 11] = [
         ProblemKind::InvalidInput,
         ProblemKind::Unauthorized,
         ProblemKind::InsufficientScope,
@@ -114,6 +116,8 @@ impl ProblemKind {
         ProblemKind::Conflict,
         ProblemKind::PreconditionFailed,
         ProblemKind::UnsupportedMediaType,
+        ProblemKind::PayloadTooLarge,
+        ProblemKind::MethodNotAllowed,
         ProblemKind::Unavailable,
         ProblemKind::ServerError,
     ];
@@ -127,6 +131,8 @@ impl ProblemKind {
             ProblemKind::Conflict => StatusCode::CONFLICT,
             ProblemKind::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ProblemKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ProblemKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ProblemKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ProblemKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ProblemKind::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -142,6 +148,8 @@ impl ProblemKind {
             ProblemKind::Conflict => "urn:gatehouse:problem:conflict",
             ProblemKind::PreconditionFailed => "urn:gatehouse:problem:precondition-failed",
             ProblemKind::UnsupportedMediaType => "urn:gatehouse:problem:unsupported-media-type",
+            ProblemKind::PayloadTooLarge => "urn:gatehouse:problem:payload-too-large",
+            ProblemKind::MethodNotAllowed => "urn:gatehouse:problem:method-not-allowed",
             ProblemKind::Unavailable => "urn:gatehouse:problem:unavailable",
             ProblemKind::ServerError => "urn:gatehouse:problem:server-error",
         }
@@ -156,6 +164,8 @@ impl ProblemKind {
             ProblemKind::Conflict => "The request conflicts with the current state",
             ProblemKind::PreconditionFailed => "The resource changed since it was read",
             ProblemKind::UnsupportedMediaType => "The body must be application/json",
+            ProblemKind::PayloadTooLarge => "The body is too large",
+            ProblemKind::MethodNotAllowed => "This resource does not take that method",
             ProblemKind::Unavailable => "Temporarily unavailable",
             ProblemKind::ServerError => "Internal server error",
         }
@@ -207,6 +217,7 @@ impl From<crate::domain::Refusal> for Problem {
             Refusal::Invalid { field, message } => Problem::invalid(field, message),
             Refusal::NotFound(message) => Problem::new(ProblemKind::NotFound, message),
             Refusal::Conflict(message) => Problem::new(ProblemKind::Conflict, message),
+            Refusal::Stale(message) => Problem::new(ProblemKind::PreconditionFailed, message),
             Refusal::Store(err) => err.into(),
         }
     }

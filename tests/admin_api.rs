@@ -547,6 +547,14 @@ async fn audit_events_and_keys() {
     };
     let before = current(&keys.body);
     assert!(!keys.body.to_string().contains("private"));
+    // The next key was published just now: relying parties may not have it yet.
+    let early = admin.post("/keys/rotate", json!({})).await;
+    assert_problem(&early, 409, "conflict");
+    assert!(early.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("rotate again in"));
+    admin.server.clock.advance(301);
     let rotated = admin.post("/keys/rotate", json!({})).await;
     assert_eq!(rotated.status, 200, "{}", rotated.body);
     let after = current(&rotated.body);
@@ -619,4 +627,325 @@ async fn the_openapi_document_describes_every_route() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn users_are_created_changed_and_removed() {
+    let admin = admin().await;
+    let created = admin
+        .post(
+            "/users",
+            json!({"username": "Dana", "email": "dana@example.com", "name": "Dana D"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["username"], "dana");
+    assert_eq!(created.body["has_password"], false);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    assert_problem(
+        &admin.post("/users", json!({"username": "DANA"})).await,
+        409,
+        "conflict",
+    );
+    let bad = admin
+        .post("/users", json!({"username": "x", "email": "nope"}))
+        .await;
+    assert_eq!(bad.body["field"], "email");
+    let bad = admin
+        .post("/users", json!({"username": "x", "password": "short"}))
+        .await;
+    assert_eq!(bad.body["field"], "password");
+    let bad = admin.post("/users", json!({"username": ""})).await;
+    assert_eq!(bad.body["field"], "username");
+
+    // No password yet: signing in fails; set one, and it works.
+    admin.server.add_client("app", false, true).await;
+    let browser = Browser::new(&admin.server);
+    let (_, login) = browser
+        .get(&authorize_url(&admin.server, "app", ""))
+        .await
+        .page();
+    let (status, _) = browser.login(&login, "dana", PASSWORD).await.page();
+    assert_eq!(status, 401);
+    let set = admin
+        .post(
+            &format!("/users/{id}/password"),
+            json!({"password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(set.status, 204, "{}", set.body);
+    let code = param(
+        &Browser::new(&admin.server)
+            .authorize(&authorize_url(&admin.server, "app", ""), "dana")
+            .await,
+        "code",
+    )
+    .unwrap();
+    let (_, tokens) = exchange(&admin.server, "app", &code).await;
+    let access = tokens["access_token"].as_str().unwrap().to_string();
+
+    // PATCH: only the given fields; null clears; a new email is not verified.
+    let got = admin.get(&format!("/users/{id}")).await;
+    let etag = got.headers["etag"].to_str().unwrap().to_string();
+    let patch = |body: Value, tag: Option<String>| {
+        let admin = &admin;
+        let path = format!("/users/{id}");
+        async move {
+            admin
+                .call(
+                    reqwest::Method::PATCH,
+                    &path,
+                    Some(&admin.write),
+                    Some(body),
+                    tag.as_deref(),
+                )
+                .await
+        }
+    };
+    let updated = patch(
+        json!({"name": null, "email_verified": true}),
+        Some(etag.clone()),
+    )
+    .await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(updated.body["name"], Value::Null);
+    assert_eq!(updated.body["email"], "dana@example.com");
+    assert_eq!(updated.body["email_verified"], true);
+    assert_problem(
+        &patch(json!({"name": "x"}), Some(etag)).await,
+        412,
+        "precondition-failed",
+    );
+    let updated = patch(json!({"email": "dana@new.example"}), None).await;
+    assert_eq!(updated.body["email_verified"], false);
+    assert_eq!(
+        patch(json!({"mfa_policy": "sometimes"}), None).await.body["field"],
+        "mfa_policy"
+    );
+    assert_eq!(
+        patch(json!({"mfa_policy": "required"}), None).await.body["mfa_policy"],
+        "required"
+    );
+    assert_eq!(patch(json!({"username": "eve"}), None).await.status, 400);
+
+    // Disabling ends what was issued.
+    let disabled = patch(json!({"disabled": true}), None).await;
+    assert_eq!(disabled.body["disabled"], true);
+    assert_eq!(userinfo(&admin.server, &access).await.0, 401);
+    assert_eq!(
+        patch(json!({"disabled": false}), None).await.body["disabled"],
+        false
+    );
+
+    assert_eq!(
+        admin
+            .post(&format!("/users/{id}/reset-mfa"), json!({}))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(admin.delete(&format!("/users/{id}")).await.status, 204);
+    assert_problem(&admin.get(&format!("/users/{id}")).await, 404, "not-found");
+    let events = admin.get(&format!("/audit-events?user_id={id}")).await;
+    let kinds: Vec<&str> = events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    for kind in [
+        "admin.user_created",
+        "admin.password_set",
+        "admin.user_updated",
+        "admin.mfa_reset",
+        "admin.user_removed",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+    assert!(!events.body.to_string().contains(PASSWORD));
+}
+
+#[tokio::test]
+async fn clients_are_updated_and_their_secrets_rotated() {
+    let admin = admin().await;
+    let group = admin.post("/groups", json!({"name": "ops"})).await;
+    assert_eq!(group.status, 201);
+    let created = admin
+        .post(
+            "/clients",
+            json!({"client_id": "svc", "grant_types": ["client_credentials"], "scopes": ["a"]}),
+        )
+        .await;
+    let old = created.body["client_secret"].as_str().unwrap().to_string();
+    let patch = |body: Value| {
+        let admin = &admin;
+        async move {
+            admin
+                .call(
+                    reqwest::Method::PATCH,
+                    "/clients/svc",
+                    Some(&admin.write),
+                    Some(body),
+                    None,
+                )
+                .await
+        }
+    };
+    let updated =
+        patch(json!({"name": "Service", "scopes": ["a", "b"], "allowed_groups": ["OPS"]})).await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(updated.body["name"], "Service");
+    assert_eq!(updated.body["scopes"], json!(["a", "b"]));
+    assert_eq!(updated.body["allowed_groups"], json!(["ops"]));
+    // The rules of registration hold for changes too.
+    let bad = patch(json!({"grant_types": ["authorization_code"]})).await;
+    assert_problem(&bad, 400, "invalid-input");
+    assert_eq!(bad.body["field"], "redirect_uris");
+    assert_eq!(
+        patch(json!({"redirect_uris": ["ftp://x"]})).await.body["field"],
+        "redirect_uris"
+    );
+    assert_eq!(patch(json!({"client_secret": "x"})).await.status, 400);
+    let missing = admin
+        .call(
+            reqwest::Method::PATCH,
+            "/clients/ghost",
+            Some(&admin.write),
+            Some(json!({})),
+            None,
+        )
+        .await;
+    assert_problem(&missing, 404, "not-found");
+
+    let rotated = admin.post("/clients/svc/secret", json!({})).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let new = rotated.body["client_secret"].as_str().unwrap().to_string();
+    assert_ne!(new, old);
+    // The overlap is 0 by default: the old secret stops at once.
+    let cc = |secret: String| {
+        let server = &admin.server;
+        async move {
+            token_request(
+                server,
+                Some(("svc", &secret)),
+                &[("grant_type", "client_credentials")],
+            )
+            .await
+            .0
+        }
+    };
+    assert_eq!(cc(new.clone()).await, 200);
+    assert_eq!(cc(old).await, 401);
+    let public = admin
+        .post(
+            "/clients",
+            json!({"client_id": "spa", "public": true, "redirect_uris": [REDIRECT]}),
+        )
+        .await;
+    assert_eq!(public.status, 201);
+    assert_problem(
+        &admin.post("/clients/spa/secret", json!({})).await,
+        409,
+        "conflict",
+    );
+    assert_problem(
+        &admin.post("/clients/ghost/secret", json!({})).await,
+        404,
+        "not-found",
+    );
+}
+
+#[tokio::test]
+async fn a_rotated_secret_overlaps_when_configured() {
+    let db = std::sync::Arc::new(TestDb::new().await);
+    let server = TestServer::start_with(db, |c| c.client_secret_overlap = 60).await;
+    let mut ops = client("ops-bot", false, true, &["client_credentials"]);
+    ops.allowed_scopes = vec!["gatehouse:admin".into()];
+    server.register(&ops).await;
+    let write = token_for(&server, "ops-bot", "gatehouse:admin").await;
+    let response = reqwest::Client::new()
+        .post(server.url("/admin/api/v1/clients/ops-bot/secret"))
+        .bearer_auth(&write)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    let new = body["client_secret"].as_str().unwrap().to_string();
+    assert_eq!(body["previous_secret_expires_at"], server.clock.now() + 60);
+    let cc = |secret: String| {
+        let server = &server;
+        async move {
+            token_request(
+                server,
+                Some(("ops-bot", &secret)),
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("scope", "gatehouse:admin"),
+                ],
+            )
+            .await
+            .0
+        }
+    };
+    assert_eq!(cc(new.clone()).await, 200);
+    assert_eq!(
+        cc(SECRET.into()).await,
+        200,
+        "the previous secret, within the overlap"
+    );
+    server.clock.advance(61);
+    assert_eq!(cc(SECRET.into()).await, 401);
+    assert_eq!(cc(new).await, 200);
+}
+
+#[tokio::test]
+async fn malformed_requests_are_problems_not_crashes() {
+    let admin = admin().await;
+    let send = |method: reqwest::Method, path: &str, body: &'static str| {
+        let admin = &admin;
+        let url = admin.server.url(&format!("/admin/api/v1{path}"));
+        async move {
+            let response = reqwest::Client::new()
+                .request(method, url)
+                .bearer_auth(&admin.write)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            let kind = response
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            (status.as_u16(), kind)
+        }
+    };
+    let problem = "application/problem+json".to_string();
+    assert_eq!(
+        send(reqwest::Method::POST, "/groups", r#"{"name":"x"} trailing"#).await,
+        (400, problem.clone())
+    );
+    assert_eq!(
+        send(reqwest::Method::PUT, "/groups", "{}").await,
+        (405, problem.clone())
+    );
+    assert_eq!(
+        send(reqwest::Method::POST, "/users", "[]").await,
+        (400, problem.clone())
+    );
+    assert_eq!(
+        send(reqwest::Method::POST, "/users", "null").await,
+        (400, problem.clone())
+    );
+    // A client registered with an admin scope gets it only by asking for it.
+    let (status, _, body) = token_request(
+        &admin.server,
+        Some(("ops-bot", SECRET)),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body.get("scope"), None, "{body}");
 }

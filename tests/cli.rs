@@ -739,3 +739,113 @@ async fn a_given_client_secret_is_stored_as_a_keyed_digest() {
             .digest(secret)
     );
 }
+
+#[tokio::test]
+async fn users_and_clients_are_managed_like_through_the_api() {
+    let db = migrated_db().await;
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let out = gatehouse(&db, args, stdin);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    let json = |text: String| serde_json::from_str::<serde_json::Value>(&text).unwrap();
+    run(
+        &[
+            "user",
+            "add",
+            "zed",
+            "--email",
+            "zed@example.com",
+            "--password-stdin",
+        ],
+        Some("correct horse battery staple\n"),
+    );
+    run(
+        &["user", "add", "amy", "--password-stdin"],
+        Some("correct horse battery staple\n"),
+    );
+    let list = json(run(&["user", "list", "--json"], None));
+    assert_eq!(list[0]["username"], "amy");
+    assert_eq!(list[1]["username"], "zed");
+    assert!(!list.to_string().contains("argon2"), "no password hashes");
+    let found = json(run(&["user", "list", "--q", "EXAMPLE", "--json"], None));
+    assert_eq!(found.as_array().unwrap().len(), 1);
+
+    let updated = json(run(
+        &[
+            "user", "update", "zed", "--name", "Zed Z", "--email", "", "--json",
+        ],
+        None,
+    ));
+    assert_eq!(updated["name"], "Zed Z");
+    assert_eq!(updated["email"], serde_json::Value::Null);
+    let bad = gatehouse(
+        &db,
+        &["user", "update", "zed", "--email", "not-an-address"],
+        None,
+    );
+    assert!(!bad.status.success() && stderr(&bad).contains("not an email address"));
+    let shown = json(run(&["user", "show", "zed", "--json"], None));
+    assert_eq!(shown["groups"], serde_json::json!([]));
+    let short = gatehouse(
+        &db,
+        &["user", "set-password", "zed", "--password-stdin"],
+        Some("short\n"),
+    );
+    assert!(!short.status.success() && stderr(&short).contains("at least 8"));
+    run(
+        &["user", "set-password", "zed", "--password-stdin"],
+        Some("another long passphrase\n"),
+    );
+    run(&["user", "remove", "zed"], None);
+    assert!(!gatehouse(&db, &["user", "show", "zed"], None)
+        .status
+        .success());
+
+    let created = json(run(
+        &[
+            "client",
+            "add",
+            "svc",
+            "--grant-type",
+            "client_credentials",
+            "--json",
+        ],
+        None,
+    ));
+    let first = created["client_secret"].as_str().unwrap().to_string();
+    let updated = json(run(
+        &[
+            "client", "update", "svc", "--name", "Service", "--scope", "a", "--json",
+        ],
+        None,
+    ));
+    assert_eq!(updated["name"], "Service");
+    assert_eq!(updated["allowed_scopes"], serde_json::json!(["a"]));
+    let refused = gatehouse(
+        &db,
+        &[
+            "client",
+            "update",
+            "svc",
+            "--grant-type",
+            "authorization_code",
+        ],
+        None,
+    );
+    assert!(!refused.status.success() && stderr(&refused).contains("redirect URI"));
+    let rotated = json(run(&["client", "rotate-secret", "svc", "--json"], None));
+    assert_ne!(rotated["client_secret"].as_str().unwrap(), first);
+    assert_eq!(
+        rotated["previous_secret_expires_at"],
+        serde_json::Value::Null
+    );
+    let shown = json(run(&["client", "show", "svc", "--json"], None));
+    assert_eq!(shown["allowed_groups"], serde_json::json!([]));
+    assert!(!shown
+        .to_string()
+        .contains(rotated["client_secret"].as_str().unwrap()));
+    assert!(!gatehouse(&db, &["client", "show", "ghost"], None)
+        .status
+        .success());
+}

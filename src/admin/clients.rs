@@ -11,7 +11,7 @@ use super::auth::{Reader, Writer};
 use super::input::{check_if_match, etag_header, etag_of, JsonBody};
 use super::{audit_change, Page};
 use crate::auth_method::AuthMethod;
-use crate::domain::clients::{self as rules, ClientView, Registration, Secret};
+use crate::domain::clients::{self as rules, ClientChanges, ClientView, Registration, Secret};
 use crate::error::Problem;
 use crate::state::AppState;
 use crate::store::clients;
@@ -85,6 +85,39 @@ impl From<ClientView> for ClientOut {
             created_at: c.created_at,
         }
     }
+}
+
+/// A field that may be left out (no change), null (cleared) or given.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Only the fields given change, checked as at registration.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientUpdate {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub grant_types: Option<Vec<String>>,
+    pub scopes: Option<Vec<String>>,
+    pub allowed_groups: Option<Vec<String>>,
+    pub skip_consent: Option<bool>,
+    pub id_token_signed_response_alg: Option<String>,
+    /// null removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub backchannel_logout_uri: Option<Option<String>>,
+}
+
+/// A new secret, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewSecret {
+    pub client_secret: String,
+    /// Until when (Unix seconds) the previous secret still works; null: it stopped.
+    pub previous_secret_expires_at: Option<i64>,
 }
 
 /// A client just registered: the generated secret is shown this once.
@@ -213,4 +246,94 @@ pub async fn delete(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(patch, path = "/clients/{client_id}", tag = "clients", request_body = ClientUpdate,
+    params(("client_id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = ClientOut), super::Errors),
+    security(("bearer" = ["gatehouse:admin"])))]
+pub async fn update(
+    Writer(actor): Writer,
+    State(state): State<AppState>,
+    Path(client_id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(changes): JsonBody<ClientUpdate>,
+) -> Result<Response, Problem> {
+    let current = ClientOut::from(rules::show(&state.db, &client_id).await?);
+    check_if_match(&headers, &etag_of(&current))?;
+    let mut changed = Vec::new();
+    for (name, given) in [
+        ("name", changes.name.is_some()),
+        ("redirect_uris", changes.redirect_uris.is_some()),
+        (
+            "post_logout_redirect_uris",
+            changes.post_logout_redirect_uris.is_some(),
+        ),
+        ("grant_types", changes.grant_types.is_some()),
+        ("scopes", changes.scopes.is_some()),
+        ("allowed_groups", changes.allowed_groups.is_some()),
+        ("skip_consent", changes.skip_consent.is_some()),
+        (
+            "id_token_signed_response_alg",
+            changes.id_token_signed_response_alg.is_some(),
+        ),
+        (
+            "backchannel_logout_uri",
+            changes.backchannel_logout_uri.is_some(),
+        ),
+    ] {
+        if given {
+            changed.push(name);
+        }
+    }
+    let view = rules::update(
+        &state.db,
+        &client_id,
+        ClientChanges {
+            name: changes.name,
+            redirect_uris: changes.redirect_uris,
+            post_logout_redirect_uris: changes.post_logout_redirect_uris,
+            grant_types: changes.grant_types,
+            scopes: changes.scopes,
+            allowed_groups: changes.allowed_groups,
+            skip_consent: changes.skip_consent,
+            id_token_alg: changes.id_token_signed_response_alg,
+            backchannel_logout_uri: changes.backchannel_logout_uri,
+        },
+    )
+    .await?;
+    state.clients.forget(&client_id);
+    let detail = format!("client {client_id}: {}", changed.join(", "));
+    audit_change(&state, &actor, "client_updated", None, &detail).await?;
+    Ok(shown(view.into()))
+}
+
+/// A new generated secret; the previous one keeps working for
+/// GATEHOUSE_CLIENT_SECRET_OVERLAP seconds.
+#[utoipa::path(post, path = "/clients/{client_id}/secret", tag = "clients",
+    params(("client_id" = String, Path)),
+    responses((status = 200, body = NewSecret), super::Errors),
+    security(("bearer" = ["gatehouse:admin"])))]
+pub async fn rotate_secret(
+    Writer(actor): Writer,
+    State(state): State<AppState>,
+    Path(client_id): Path<String>,
+) -> Result<Json<NewSecret>, Problem> {
+    let now = state.now();
+    let overlap = state.config.client_secret_overlap;
+    let secret = rules::rotate_secret(
+        &state.db,
+        state.keys.client_secrets(),
+        &client_id,
+        overlap,
+        now,
+    )
+    .await?;
+    state.clients.forget(&client_id);
+    let detail = format!("secret of client {client_id} rotated (overlap {overlap} s)");
+    audit_change(&state, &actor, "client_secret_rotated", None, &detail).await?;
+    Ok(Json(NewSecret {
+        client_secret: secret,
+        previous_secret_expires_at: (overlap > 0).then_some(now + overlap as i64),
+    }))
 }

@@ -25,26 +25,30 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(';').next())
-            .is_some_and(|v| {
-                let v = v.trim();
-                v.eq_ignore_ascii_case("application/json")
-                    || v.eq_ignore_ascii_case("application/merge-patch+json")
-            });
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
         if !is_json {
             return Err(Problem::new(
                 ProblemKind::UnsupportedMediaType,
                 "send the body as application/json",
             ));
         }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|e| Problem::invalid("body", e.body_text()))?;
+        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                Problem::new(ProblemKind::PayloadTooLarge, e.body_text())
+            } else {
+                Problem::invalid("body", e.body_text())
+            }
+        })?;
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
         let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
             let field = e.path().to_string();
             let field = if field == "." { "body".into() } else { field };
             Problem::invalid(field, e.inner().to_string())
         })?;
+        // One JSON value and nothing after it.
+        deserializer
+            .end()
+            .map_err(|e| Problem::invalid("body", e.to_string()))?;
         Ok(JsonBody(value))
     }
 }
@@ -86,12 +90,18 @@ pub fn etag_of(resource: &impl Serialize) -> String {
 
 /// RFC 9110 §13.1.1: an If-Match that names neither `*` nor the current tag fails.
 pub fn check_if_match(headers: &HeaderMap, current: &str) -> Result<(), Problem> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
+    // RFC 9110 §5.3: several field lines are one comma-separated list.
+    let lines: Vec<&str> = headers
+        .get_all(header::IF_MATCH)
+        .iter()
+        .map(|v| v.to_str().unwrap_or_default())
+        .collect();
+    if lines.is_empty() {
         return Ok(());
-    };
-    let value = value.to_str().unwrap_or_default();
-    let matches = value
-        .split(',')
+    }
+    let matches = lines
+        .iter()
+        .flat_map(|line| line.split(','))
         .map(str::trim)
         .any(|tag| tag == "*" || tag == current);
     if matches {

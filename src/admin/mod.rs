@@ -184,15 +184,18 @@ struct ApiDoc;
 pub fn routes() -> (Router<AppState>, OpenApi) {
     use utoipa::OpenApi as _;
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(users::list))
-        .routes(routes!(users::get))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get, users::update, users::delete))
+        .routes(routes!(users::set_password))
+        .routes(routes!(users::reset_mfa))
         .routes(routes!(users::groups_of))
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::get, groups::update, groups::delete))
         .routes(routes!(groups::members, groups::add_member))
         .routes(routes!(groups::remove_member))
         .routes(routes!(clients::list, clients::create))
-        .routes(routes!(clients::get, clients::delete))
+        .routes(routes!(clients::get, clients::update, clients::delete))
+        .routes(routes!(clients::rotate_secret))
         .routes(routes!(audit::list))
         .routes(routes!(keys::list))
         .routes(routes!(keys::rotate))
@@ -207,7 +210,13 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .nest(
             PREFIX,
-            api.fallback(|| async {
+            api.method_not_allowed_fallback(|| async {
+                Problem::new(
+                    crate::error::ProblemKind::MethodNotAllowed,
+                    "this resource does not take that method",
+                )
+            })
+            .fallback(|| async {
                 Problem::new(
                     crate::error::ProblemKind::NotFound,
                     "no such admin API route",

@@ -1,14 +1,21 @@
 //! /admin/api/v1/users: people who sign in.
 
 use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::Reader;
-use super::input::{decode_cursor, encode_cursor, etag_header, etag_of, limit, QueryParams};
-use super::Page;
+use super::auth::{Reader, Writer};
+use super::input::{
+    check_if_match, decode_cursor, encode_cursor, etag_header, etag_of, limit, JsonBody,
+    QueryParams,
+};
+use super::{audit_change, Page};
+use crate::auth::mfa::MfaPolicy;
+use crate::domain::backchannel;
+use crate::domain::users::{self as rules, Changes, NewAccount};
 use crate::error::{Problem, ProblemKind};
 use crate::state::AppState;
 use crate::store::groups::{self, Group};
@@ -102,9 +109,7 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    let view = UserView::from(&find(&state, &id).await?);
-    let etag = etag_of(&view);
-    Ok(([etag_header(&etag)], Json(view)).into_response())
+    Ok(shown(&find(&state, &id).await?))
 }
 
 #[utoipa::path(get, path = "/users/{id}/groups", tag = "users", params(("id" = String, Path)),
@@ -120,4 +125,214 @@ pub async fn groups_of(
         items: groups::of_user(&state.db, &user.id).await?,
         next_cursor: None,
     }))
+}
+
+fn shown(user: &User) -> Response {
+    let view = UserView::from(user);
+    let etag = etag_of(&view);
+    ([etag_header(&etag)], Json(view)).into_response()
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserBody {
+    pub username: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub phone_number: Option<String>,
+    pub address: Option<String>,
+    /// Omitted: the user has no password until one is set.
+    pub password: Option<String>,
+}
+
+/// A field that may be left out (no change), null (cleared) or given.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Only the fields given change; null clears an optional one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserChanges {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    pub email_verified: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub phone_number: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub address: Option<Option<String>>,
+    /// optional, required, or null for the global policy.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub mfa_policy: Option<Option<String>>,
+    /// true ends every session and grant of the user.
+    pub disabled: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPassword {
+    pub password: String,
+}
+
+async fn hashed(state: &AppState, password: &str) -> Result<String, Problem> {
+    rules::check_password(password)?;
+    state
+        .passwords
+        .hash(password)
+        .await
+        .map_err(Problem::internal)
+}
+
+#[utoipa::path(post, path = "/users", tag = "users", request_body = NewUserBody,
+    responses((status = 201, body = UserView), super::Errors),
+    security(("bearer" = ["gatehouse:admin"])))]
+pub async fn create(
+    Writer(actor): Writer,
+    State(state): State<AppState>,
+    JsonBody(new): JsonBody<NewUserBody>,
+) -> Result<Response, Problem> {
+    let password_hash = match &new.password {
+        Some(password) => Some(hashed(&state, password).await?),
+        None => None,
+    };
+    let user = rules::create(
+        &state.db,
+        NewAccount {
+            username: new.username,
+            email: new.email,
+            name: new.name,
+            phone_number: new.phone_number,
+            address: new.address,
+            password_hash,
+        },
+        state.now(),
+    )
+    .await?;
+    let detail = format!("user {}", user.username);
+    audit_change(&state, &actor, "user_created", Some(&user.id), &detail).await?;
+    Ok((StatusCode::CREATED, shown(&user)).into_response())
+}
+
+#[utoipa::path(patch, path = "/users/{id}", tag = "users", request_body = UserChanges,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = UserView), super::Errors),
+    security(("bearer" = ["gatehouse:admin"])))]
+pub async fn update(
+    Writer(actor): Writer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(changes): JsonBody<UserChanges>,
+) -> Result<Response, Problem> {
+    let user = find(&state, &id).await?;
+    check_if_match(&headers, &etag_of(&UserView::from(&user)))?;
+    let mfa_policy = match changes.mfa_policy {
+        Some(Some(name)) => Some(Some(MfaPolicy::parse(&name).ok_or_else(|| {
+            Problem::invalid(
+                "mfa_policy",
+                format!("'{name}' is not optional or required"),
+            )
+        })?)),
+        Some(None) => Some(None),
+        None => None,
+    };
+    // What changed, by field name only: values may be personal data.
+    let mut changed = Vec::new();
+    for (name, given) in [
+        ("email", changes.email.is_some()),
+        ("email_verified", changes.email_verified.is_some()),
+        ("name", changes.name.is_some()),
+        ("phone_number", changes.phone_number.is_some()),
+        ("address", changes.address.is_some()),
+        ("mfa_policy", mfa_policy.is_some()),
+        ("disabled", changes.disabled.is_some()),
+    ] {
+        if given {
+            changed.push(name);
+        }
+    }
+    let (updated, notices) = rules::update(
+        &state.db,
+        &user,
+        Changes {
+            email: changes.email,
+            email_verified: changes.email_verified,
+            name: changes.name,
+            phone_number: changes.phone_number,
+            address: changes.address,
+            mfa_policy,
+            disabled: changes.disabled,
+        },
+        state.now(),
+    )
+    .await?;
+    backchannel::notify(&state, notices);
+    let detail = format!("user {}: {}", updated.username, changed.join(", "));
+    audit_change(&state, &actor, "user_updated", Some(&user.id), &detail).await?;
+    Ok(shown(&updated))
+}
+
+#[utoipa::path(delete, path = "/users/{id}", tag = "users",
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    responses((status = 204), super::Errors),
+    security(("bearer" = ["gatehouse:admin"])))]
+pub async fn delete(
+    Writer(actor): Writer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, Problem> {
+    let user = find(&state, &id).await?;
+    check_if_match(&headers, &etag_of(&UserView::from(&user)))?;
+    let notices = rules::remove(&state.db, &user, state.now()).await?;
+    backchannel::notify(&state, notices);
+    let detail = format!("user {}", user.username);
+    audit_change(&state, &actor, "user_removed", Some(&user.id), &detail).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sets the password; the user's sessions and grants end.
+#[utoipa::path(post, path = "/users/{id}/password", tag = "users", request_body = NewPassword,
+    params(("id" = String, Path)),
+    responses((status = 204), super::Errors),
+    security(("bearer" = ["gatehouse:admin"])))]
+pub async fn set_password(
+    Writer(actor): Writer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<NewPassword>,
+) -> Result<StatusCode, Problem> {
+    let user = find(&state, &id).await?;
+    let hash = hashed(&state, &body.password).await?;
+    let notices = rules::set_password(&state.db, &user, &hash, state.now()).await?;
+    backchannel::notify(&state, notices);
+    let detail = format!("password of user {} set", user.username);
+    audit_change(&state, &actor, "password_set", Some(&user.id), &detail).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes the user's authenticator and recovery codes (a lost device).
+#[utoipa::path(post, path = "/users/{id}/reset-mfa", tag = "users",
+    params(("id" = String, Path)),
+    responses((status = 204), super::Errors),
+    security(("bearer" = ["gatehouse:admin"])))]
+pub async fn reset_mfa(
+    Writer(actor): Writer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    let user = find(&state, &id).await?;
+    rules::reset_mfa(&state.db, &user, state.now()).await?;
+    let detail = format!("second factor of user {} removed", user.username);
+    audit_change(&state, &actor, "mfa_reset", Some(&user.id), &detail).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -71,6 +71,47 @@ pub enum ClientCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show one client with the groups it admits.
+    Show {
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a client's registration; a list option replaces the whole list.
+    Update {
+        client_id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        #[arg(long = "grant-type")]
+        grant_types: Vec<String>,
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        #[arg(long = "allowed-group")]
+        allowed_groups: Vec<String>,
+        /// Admit every user again (no allowed groups).
+        #[arg(long, conflicts_with = "allowed_groups")]
+        all_users: bool,
+        #[arg(long, value_parser = clap::value_parser!(bool))]
+        skip_consent: Option<bool>,
+        #[arg(long, value_parser = ["ES256", "RS256"])]
+        id_token_alg: Option<String>,
+        /// The back-channel logout URI ("" removes it).
+        #[arg(long)]
+        backchannel_logout_uri: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give a confidential client a new generated secret, printed once; the old one
+    /// keeps working for GATEHOUSE_CLIENT_SECRET_OVERLAP seconds.
+    RotateSecret {
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// List registered clients.
     List {
         #[arg(long)]
@@ -167,6 +208,96 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
             } else {
                 crate::say!("client {client_id} now authenticates with {method}");
                 crate::say!("(running nodes apply it within GATEHOUSE_CLIENT_CACHE_TTL seconds)");
+            }
+            Ok(())
+        }
+        ClientCommand::Show { client_id, json } => {
+            let db = open_db(config).await?;
+            let view = client_rules::show(&db, &client_id).await?;
+            if json {
+                print_json(&view)?;
+            } else {
+                let value = serde_json::to_value(&view).map_err(anyhow::Error::from)?;
+                if let Some(fields) = value.as_object() {
+                    for (name, v) in fields {
+                        crate::say!("{name:<28} {v}");
+                    }
+                }
+            }
+            Ok(())
+        }
+        ClientCommand::Update {
+            client_id,
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            grant_types,
+            scopes,
+            allowed_groups,
+            all_users,
+            skip_consent,
+            id_token_alg,
+            backchannel_logout_uri,
+            json,
+        } => {
+            let list = |v: Vec<String>| (!v.is_empty()).then_some(v);
+            let db = open_db(config).await?;
+            let view = client_rules::update(
+                &db,
+                &client_id,
+                client_rules::ClientChanges {
+                    name,
+                    redirect_uris: list(redirect_uris),
+                    post_logout_redirect_uris: list(post_logout_redirect_uris),
+                    grant_types: list(grant_types),
+                    scopes: list(scopes),
+                    allowed_groups: if all_users {
+                        Some(Vec::new())
+                    } else {
+                        list(allowed_groups)
+                    },
+                    skip_consent,
+                    id_token_alg,
+                    backchannel_logout_uri: backchannel_logout_uri
+                        .map(|u| (!u.is_empty()).then_some(u)),
+                },
+            )
+            .await?;
+            if json {
+                print_json(&view)?;
+            } else {
+                crate::say!("updated client {client_id}");
+                crate::say!("(running nodes apply it within GATEHOUSE_CLIENT_CACHE_TTL seconds)");
+            }
+            Ok(())
+        }
+        ClientCommand::RotateSecret { client_id, json } => {
+            let db = open_db(config).await?;
+            let master = super::keys::load_master(config, &db).await?;
+            let now = crate::clock::Clock::system().now();
+            let overlap = config.client_secret_overlap;
+            let secret = client_rules::rotate_secret(
+                &db,
+                &master.digest_key(CLIENT_SECRETS),
+                &client_id,
+                overlap,
+                now,
+            )
+            .await?;
+            let until = (overlap > 0).then_some(now + overlap as i64);
+            if json {
+                print_json(&json!({
+                    "client_id": client_id,
+                    "client_secret": secret,
+                    "previous_secret_expires_at": until,
+                }))?;
+            } else {
+                crate::say!("client_secret: {secret}");
+                crate::say!("(store it now: it is not stored and cannot be shown again)");
+                match until {
+                    Some(_) => crate::say!("the previous secret works for {overlap} more seconds"),
+                    None => crate::say!("the previous secret no longer works"),
+                }
             }
             Ok(())
         }

@@ -8,9 +8,8 @@ use serde_json::json;
 use super::{open_db, print_json, CliError};
 use crate::auth::password;
 use crate::config::Config;
-use crate::store::users::{self, NewUser};
-use crate::store::{audit, recovery_codes};
-use sea_orm::TransactionTrait;
+use crate::store::audit;
+use crate::store::users;
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -60,6 +59,87 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List users by username (`--q` searches username, email and name).
+    List {
+        #[arg(long)]
+        q: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one user.
+    Show {
+        username: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a user's profile (an empty value clears it).
+    Update {
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long, value_parser = clap::value_parser!(bool))]
+        email_verified: Option<bool>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        address: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a user's password (the user's sessions and grants end).
+    SetPassword {
+        username: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a user and everything issued to them.
+    Remove {
+        username: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A user as the command line shows one (no secrets).
+fn shown(user: &users::User) -> serde_json::Value {
+    json!({
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "email_verified": user.email_verified,
+        "name": user.name,
+        "phone_number": user.phone_number,
+        "address": user.address,
+        "disabled": user.disabled,
+        "mfa_policy": user.mfa_policy,
+        "mfa_enrolled": user.totp_secret.is_some(),
+        "has_password": user.password_hash.is_some(),
+        "created_at": user.created_at,
+    })
+}
+
+/// `--email ""` clears; no flag leaves the value.
+fn cleared(value: Option<String>) -> Option<Option<String>> {
+    value.map(|v| (!v.is_empty()).then_some(v))
+}
+
+async fn deliver(
+    config: &Config,
+    db: &sea_orm::DatabaseConnection,
+    notices: Vec<crate::domain::backchannel::Notice>,
+    now: i64,
+) -> Result<(), CliError> {
+    if !notices.is_empty() {
+        // Clients that registered for back-channel logout hear of it now.
+        let keyset = super::keys::keyset(config, db).await?;
+        crate::domain::backchannel::deliver(&keyset, &config.issuer, notices, now).await;
+    }
+    Ok(())
 }
 
 async fn existing(
@@ -80,37 +160,6 @@ fn report(json: bool, user: &users::User, action: &str) -> Result<(), CliError> 
     }
 }
 
-/// NIST SP 800-63B §5.1.1.2: at least 8 characters; a generous upper bound.
-pub fn check_password(password: &str) -> Result<(), CliError> {
-    let len = password.chars().count();
-    if len < 8 {
-        return Err(CliError::Usage(
-            "the password must have at least 8 characters".into(),
-        ));
-    }
-    if len > 1024 {
-        return Err(CliError::Usage(
-            "the password must have at most 1024 characters".into(),
-        ));
-    }
-    Ok(())
-}
-
-fn check_email(email: &str) -> Result<(), CliError> {
-    let valid = email
-        .split_once('@')
-        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
-        && !email.chars().any(char::is_whitespace);
-    if valid {
-        Ok(())
-    } else {
-        Err(CliError::Usage(format!(
-            "'{email}' is not an email address"
-        )))
-    }
-}
-
-/// Reads one line of standard input without its line ending.
 pub fn read_stdin_line() -> Result<String, CliError> {
     let mut line = String::new();
     std::io::stdin()
@@ -150,20 +199,19 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
             password_stdin,
             json,
         } => {
-            let username = users::normalize_username(&username).map_err(CliError::Usage)?;
             if let Some(email) = &email {
-                check_email(email)?;
+                crate::domain::users::check_email(email)?;
             }
             let password = read_password(password_stdin)?;
-            check_password(&password)?;
+            crate::domain::users::check_password(&password)?;
             let hash = tokio::task::spawn_blocking(move || password::hash_blocking(&password))
                 .await
                 .map_err(anyhow::Error::from)??;
             let db = open_db(config).await?;
             let now = crate::clock::Clock::system().now();
-            let user = users::create(
+            let user = crate::domain::users::create(
                 &db,
-                NewUser {
+                crate::domain::users::NewAccount {
                     username,
                     email,
                     name,
@@ -201,10 +249,7 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
             let db = open_db(config).await?;
             let user = existing(&db, &username).await?;
             let now = crate::clock::Clock::system().now();
-            let txn = db.begin().await?;
-            users::clear_totp(&txn, &user.id, now).await?;
-            recovery_codes::remove_all(&txn, &user.id).await?;
-            txn.commit().await?;
+            crate::domain::users::reset_mfa(&db, &user, now).await?;
             audit_cli(&db, "mfa_reset", &user, now).await?;
             report(json, &user, "second factor removed")
         }
@@ -214,11 +259,7 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
             let now = crate::clock::Clock::system().now();
             let notices = crate::domain::users::disable(&db, &user.id, now).await?;
             audit_cli(&db, "user_disabled", &user, now).await?;
-            if !notices.is_empty() {
-                // Clients that registered for back-channel logout hear of it now.
-                let keyset = super::keys::keyset(config, &db).await?;
-                crate::domain::backchannel::deliver(&keyset, &config.issuer, notices, now).await;
-            }
+            deliver(config, &db, notices, now).await?;
             report(json, &user, "disabled")
         }
         UserCommand::Enable { username, json } => {
@@ -228,6 +269,106 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
             users::set_disabled(&db, &user.id, false, now).await?;
             audit_cli(&db, "user_enabled", &user, now).await?;
             report(json, &user, "enabled")
+        }
+        UserCommand::List { q, json } => {
+            let db = open_db(config).await?;
+            let mut all = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let (page, more) = users::page(&db, q.as_deref(), after.as_deref(), 200).await?;
+                after = page.last().map(|u| u.username.clone());
+                all.extend(page);
+                if !more {
+                    break;
+                }
+            }
+            if json {
+                print_json(&all.iter().map(shown).collect::<Vec<_>>())?;
+            } else {
+                crate::say!("{:<32} {:<32} {:<9} ID", "USERNAME", "EMAIL", "STATE");
+                for u in &all {
+                    let state = if u.disabled { "disabled" } else { "active" };
+                    let email = u.email.as_deref().unwrap_or("-");
+                    crate::say!("{:<32} {:<32} {:<9} {}", u.username, email, state, u.id);
+                }
+            }
+            Ok(())
+        }
+        UserCommand::Show { username, json } => {
+            let db = open_db(config).await?;
+            let user = existing(&db, &username).await?;
+            let groups = crate::store::groups::names_of_user(&db, &user.id).await?;
+            let mut value = shown(&user);
+            value["groups"] = json!(groups);
+            if json {
+                print_json(&value)?;
+            } else if let Some(fields) = value.as_object() {
+                for (name, v) in fields {
+                    crate::say!("{name:<15} {v}");
+                }
+            }
+            Ok(())
+        }
+        UserCommand::Update {
+            username,
+            email,
+            email_verified,
+            name,
+            phone,
+            address,
+            json,
+        } => {
+            let db = open_db(config).await?;
+            let user = existing(&db, &username).await?;
+            let now = crate::clock::Clock::system().now();
+            let (updated, _) = crate::domain::users::update(
+                &db,
+                &user,
+                crate::domain::users::Changes {
+                    email: cleared(email),
+                    email_verified,
+                    name: cleared(name),
+                    phone_number: cleared(phone),
+                    address: cleared(address),
+                    ..Default::default()
+                },
+                now,
+            )
+            .await?;
+            audit_cli(&db, "user_updated", &user, now).await?;
+            if json {
+                print_json(&shown(&updated))?;
+            } else {
+                crate::say!("updated user {}", updated.username);
+            }
+            Ok(())
+        }
+        UserCommand::SetPassword {
+            username,
+            password_stdin,
+            json,
+        } => {
+            let password = read_password(password_stdin)?;
+            crate::domain::users::check_password(&password)?;
+            let hash = tokio::task::spawn_blocking(move || password::hash_blocking(&password))
+                .await
+                .map_err(anyhow::Error::from)??;
+            let db = open_db(config).await?;
+            let user = existing(&db, &username).await?;
+            let now = crate::clock::Clock::system().now();
+            let notices = crate::domain::users::set_password(&db, &user, &hash, now).await?;
+            audit_cli(&db, "password_set", &user, now).await?;
+            deliver(config, &db, notices, now).await?;
+            report(json, &user, "password set; sessions ended")
+        }
+        UserCommand::Remove { username, json } => {
+            let db = open_db(config).await?;
+            let user = existing(&db, &username).await?;
+            let now = crate::clock::Clock::system().now();
+            let notices = crate::domain::users::remove(&db, &user, now).await?;
+            audit_cli(&db, "user_removed", &user, now).await?;
+            deliver(config, &db, notices, now).await?;
+            report(json, &user, "removed")
         }
     }
 }

@@ -269,6 +269,107 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<ClientView>, Refusal>
     Ok(views)
 }
 
+/// Changes to a registration; None leaves a value as it is.
+#[derive(Debug, Default)]
+pub struct ClientChanges {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub grant_types: Option<Vec<String>>,
+    pub scopes: Option<Vec<String>>,
+    pub allowed_groups: Option<Vec<String>>,
+    pub skip_consent: Option<bool>,
+    pub id_token_alg: Option<String>,
+    /// Some(None) removes it.
+    pub backchannel_logout_uri: Option<Option<String>>,
+}
+
+/// Applies `changes` with the rules of a new registration, in one transaction.
+/// Running nodes see them within GATEHOUSE_CLIENT_CACHE_TTL.
+pub async fn update(
+    db: &DatabaseConnection,
+    client_id: &str,
+    changes: ClientChanges,
+) -> Result<ClientView, Refusal> {
+    let txn = db.begin().await?;
+    let mut client = clients::find(&txn, client_id)
+        .await?
+        .ok_or_else(|| Refusal::not_found(format!("no client '{client_id}'")))?;
+    if let Some(name) = changes.name {
+        if name.trim().is_empty()
+            || name.chars().count() > 128
+            || name.chars().any(char::is_control)
+        {
+            return Err(Refusal::invalid("name", "a name has 1 to 128 characters"));
+        }
+        client.name = name;
+    }
+    if let Some(uris) = changes.redirect_uris {
+        check_uris("redirect_uris", &uris)?;
+        client.redirect_uris = uris;
+    }
+    if let Some(uris) = changes.post_logout_redirect_uris {
+        check_uris("post_logout_redirect_uris", &uris)?;
+        client.post_logout_redirect_uris = uris;
+    }
+    if let Some(grant_types) = changes.grant_types {
+        client.grant_types = check_grant_types(&grant_types)?;
+    }
+    if let Some(scopes) = changes.scopes {
+        check_scopes(&scopes)?;
+        client.allowed_scopes = scopes;
+    }
+    if let Some(skip) = changes.skip_consent {
+        client.skip_consent = skip;
+    }
+    if let Some(alg) = changes.id_token_alg {
+        client.id_token_signed_response_alg = alg;
+    }
+    if let Some(uri) = changes.backchannel_logout_uri {
+        client.backchannel_logout_uri = uri;
+    }
+    check_shape(&client)?;
+    clients::update(&txn, &client).await?;
+    if let Some(names) = &changes.allowed_groups {
+        let ids = group_rules::ids_of(&txn, "allowed_groups", names).await?;
+        groups::set_allowed_for_client(&txn, client_id, &ids).await?;
+    }
+    let allowed_groups = names(&txn, client_id).await?;
+    txn.commit().await?;
+    Ok(ClientView {
+        client,
+        allowed_groups,
+    })
+}
+
+/// Gives a confidential client a new generated secret, returned once. The old one
+/// keeps working for `overlap` seconds (0: it stops now).
+pub async fn rotate_secret(
+    db: &impl ConnectionTrait,
+    secrets: &DigestKey,
+    client_id: &str,
+    overlap: u64,
+    now: i64,
+) -> Result<String, Refusal> {
+    let client = clients::find(db, client_id)
+        .await?
+        .ok_or_else(|| Refusal::not_found(format!("no client '{client_id}'")))?;
+    let Some(old) = &client.secret_hash else {
+        return Err(Refusal::Conflict(format!(
+            "'{client_id}' is a public client: it has no secret"
+        )));
+    };
+    let secret = random_token();
+    let previous_until = (overlap > 0).then_some(now + overlap as i64);
+    if !clients::rotate_secret(db, client_id, old, &secrets.digest(&secret), previous_until).await?
+    {
+        return Err(Refusal::Conflict(
+            "the secret was rotated at the same moment by another request: try again".into(),
+        ));
+    }
+    Ok(secret)
+}
+
 /// Changes how a confidential client authenticates; a client keeps its kind.
 pub async fn set_auth_method(
     db: &impl ConnectionTrait,

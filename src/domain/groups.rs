@@ -112,8 +112,8 @@ pub async fn members(db: &impl ConnectionTrait, group: &Group) -> Result<Vec<Use
     Ok(found)
 }
 
-/// Changes a group's name and description, in one transaction. The new name must be
-/// free. A rename changes the `groups` claim of every member at their next token.
+/// Changes a group's name and description, if it is still as `group` was read. The
+/// new name must be free. A rename changes the `groups` claim of every member at their next token.
 pub async fn update(
     db: &DatabaseConnection,
     group: &Group,
@@ -127,9 +127,14 @@ pub async fn update(
     };
     let description = description.unwrap_or(&group.description);
     check_description(description)?;
-    groups::update(db, &group.id, &name, description, now)
+    groups::update(db, &group.id, group.updated_at, &name, description, now)
         .await?
-        .ok_or_else(|| Refusal::not_found(format!("no group '{}'", group.id)))
+        .ok_or_else(|| {
+            Refusal::Stale(format!(
+                "group '{}' changed or went meanwhile: read it again",
+                group.name
+            ))
+        })
 }
 
 fn check_description(description: &str) -> Result<(), Refusal> {

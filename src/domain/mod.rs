@@ -25,6 +25,9 @@ pub enum Refusal {
     /// A duplicate, or a change the current state does not allow.
     #[error("{0}")]
     Conflict(String),
+    /// The resource changed between reading it and writing the change.
+    #[error("{0}")]
+    Stale(String),
     #[error(transparent)]
     Store(crate::store::StoreError),
 }

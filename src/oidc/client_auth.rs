@@ -138,7 +138,16 @@ pub async fn authenticate(
                     state.clients.forget(&client.client_id);
                     Ok(client)
                 }
-                DigestMatch::No => Err(fail("unknown client or wrong credentials")),
+                DigestMatch::No => {
+                    // Within the overlap after a rotation the previous secret works too.
+                    let previous =
+                        clients::previous_secret_hash(&state.db, &client.client_id, state.now())
+                            .await?;
+                    match previous.map(|p| key.check(&p, secret)) {
+                        Some(DigestMatch::Keyed | DigestMatch::Legacy) => Ok(client),
+                        _ => Err(fail("unknown client or wrong credentials")),
+                    }
+                }
             }
         }
         (None, None) => Ok(client),

@@ -95,6 +95,8 @@ pub async fn create(db: &impl ConnectionTrait, client: &Client) -> Result<(), St
         id_token_signed_response_alg: Set(client.id_token_signed_response_alg.clone()),
         skip_consent: Set(client.skip_consent),
         created_at: Set(client.created_at),
+        previous_secret_hash: Set(None),
+        previous_secret_expires_at: Set(None),
     }
     .insert(db)
     .await
@@ -137,6 +139,78 @@ pub async fn upgrade_secret_hash(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Writes a client's editable registration (everything but its id, secret, method
+/// and creation time). False if unknown.
+pub async fn update(db: &impl ConnectionTrait, client: &Client) -> Result<bool, StoreError> {
+    let result = Entity::update_many()
+        .col_expr(Column::Name, Expr::value(client.name.clone()))
+        .col_expr(
+            Column::RedirectUris,
+            Expr::value(to_json_list(&client.redirect_uris)),
+        )
+        .col_expr(
+            Column::PostLogoutRedirectUris,
+            Expr::value(to_json_list(&client.post_logout_redirect_uris)),
+        )
+        .col_expr(
+            Column::GrantTypes,
+            Expr::value(to_json_list(&client.grant_types)),
+        )
+        .col_expr(
+            Column::AllowedScopes,
+            Expr::value(to_json_list(&client.allowed_scopes)),
+        )
+        .col_expr(
+            Column::BackchannelLogoutUri,
+            Expr::value(client.backchannel_logout_uri.clone()),
+        )
+        .col_expr(
+            Column::IdTokenSignedResponseAlg,
+            Expr::value(client.id_token_signed_response_alg.clone()),
+        )
+        .col_expr(Column::SkipConsent, Expr::value(client.skip_consent))
+        .filter(Column::ClientId.eq(client.client_id.as_str()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// Replaces a client's secret digest; the old one keeps working until
+/// `previous_until` (None: not at all).
+pub async fn rotate_secret(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    old: &str,
+    new: &str,
+    previous_until: Option<i64>,
+) -> Result<bool, StoreError> {
+    let result = Entity::update_many()
+        .col_expr(Column::SecretHash, Expr::value(new))
+        .col_expr(
+            Column::PreviousSecretHash,
+            Expr::value(previous_until.map(|_| old.to_string())),
+        )
+        .col_expr(Column::PreviousSecretExpiresAt, Expr::value(previous_until))
+        .filter(Column::ClientId.eq(client_id))
+        .filter(Column::SecretHash.eq(old))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// The digest of a client's previous secret while it still works.
+pub async fn previous_secret_hash(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    Ok(Entity::find_by_id(client_id.to_string())
+        .one(db)
+        .await?
+        .filter(|m| m.previous_secret_expires_at.is_some_and(|t| t > now))
+        .and_then(|m| m.previous_secret_hash))
 }
 
 /// Sets how a client authenticates. False if unknown.

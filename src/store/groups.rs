@@ -60,10 +60,12 @@ pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<Group>, 
         .map(Group::from))
 }
 
-/// Renames and re-describes a group; None if unknown, Conflict if the name is taken.
+/// Renames and re-describes a group if it is still as read (`read_at` is the
+/// updated_at it had); None if it changed or went, Conflict if the name is taken.
 pub async fn update(
     db: &impl ConnectionTrait,
     id: &str,
+    read_at: i64,
     name: &str,
     description: &str,
     now: i64,
@@ -74,8 +76,13 @@ pub async fn update(
             Column::Description,
             sea_orm::sea_query::Expr::value(description),
         )
-        .col_expr(Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
+        // Strictly later, so that a second change is told apart from the first.
+        .col_expr(
+            Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(now.max(read_at + 1)),
+        )
         .filter(Column::Id.eq(id))
+        .filter(Column::UpdatedAt.eq(read_at))
         .exec(db)
         .await
         .map_err(|e| conflict(e, format!("group '{name}'")))?;
@@ -127,7 +134,16 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Group>, StoreError> {
 /// Removes a group and its memberships. False if unknown. The caller makes sure no
 /// client admits it (the foreign key refuses otherwise).
 pub async fn remove(db: &impl ConnectionTrait, id: &str) -> Result<bool, StoreError> {
-    let result = Entity::delete_by_id(id.to_string()).exec(db).await?;
+    let result = Entity::delete_by_id(id.to_string())
+        .exec(db)
+        .await
+        .map_err(|e| match e.sql_err() {
+            // A client came to admit it meanwhile.
+            Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
+                StoreError::Conflict("a client that admits this group".into())
+            }
+            _ => StoreError::Db(e),
+        })?;
     Ok(result.rows_affected > 0)
 }
 

@@ -178,6 +178,41 @@ pub async fn set_password_hash(
     Ok(())
 }
 
+/// The profile values an administrator edits.
+pub struct Profile {
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+    pub phone_number: Option<String>,
+    pub address: Option<String>,
+}
+
+pub async fn update_profile(
+    db: &impl ConnectionTrait,
+    id: &str,
+    profile: Profile,
+    now: i64,
+) -> Result<(), StoreError> {
+    Entity::update_many()
+        .col_expr(Column::Email, Expr::value(profile.email))
+        .col_expr(Column::EmailVerified, Expr::value(profile.email_verified))
+        .col_expr(Column::Name, Expr::value(profile.name))
+        .col_expr(Column::PhoneNumber, Expr::value(profile.phone_number))
+        .col_expr(Column::Address, Expr::value(profile.address))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Deletes a user; grants, sessions, consents, codes and memberships go with it
+/// (ON DELETE CASCADE). False if unknown.
+pub async fn remove(db: &impl ConnectionTrait, id: &str) -> Result<bool, StoreError> {
+    let result = Entity::delete_by_id(id.to_string()).exec(db).await?;
+    Ok(result.rows_affected > 0)
+}
+
 /// One page of users by username, after `after`, whose username, email or name
 /// contains `q` (any case). One more than `limit` is read to tell whether more follow.
 pub async fn page(

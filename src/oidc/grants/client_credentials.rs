@@ -10,8 +10,16 @@ use crate::web::params::Params;
 
 use super::issue;
 
-/// Scopes about a person mean nothing without one.
-const USER_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
+/// Scopes about a person mean nothing without one: every scope the sign-in offers.
+fn needs_user(scope: &str) -> bool {
+    crate::oidc::scopes::SUPPORTED.contains(&scope)
+}
+
+/// Registered scopes a token gets only when asked for by name: a default must never
+/// hand out the right to administer Gatehouse.
+fn only_when_asked(scope: &str) -> bool {
+    scope.starts_with("gatehouse:")
+}
 
 pub fn exchange(state: &AppState, client: &Client, params: &Params) -> Result<TokenResponse> {
     // RFC 6749 §4.4: only confidential clients.
@@ -22,7 +30,7 @@ pub fn exchange(state: &AppState, client: &Client, params: &Params) -> Result<To
         ));
     }
     let requested = params.get("scope").unwrap_or_default();
-    if let Some(bad) = requested.split(' ').find(|s| USER_SCOPES.contains(s)) {
+    if let Some(bad) = requested.split(' ').find(|s| needs_user(s)) {
         return Err(Error::json(
             ErrorCode::InvalidScope,
             format!("scope '{bad}' needs a user; client_credentials has none"),
@@ -45,7 +53,7 @@ pub fn exchange(state: &AppState, client: &Client, params: &Params) -> Result<To
         client
             .allowed_scopes
             .iter()
-            .filter(|s| !USER_SCOPES.contains(&s.as_str()))
+            .filter(|s| !needs_user(s) && !only_when_asked(s))
             .map(String::as_str)
             .collect::<Vec<_>>()
             .join(" ")

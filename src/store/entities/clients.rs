@@ -23,6 +23,9 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub backchannel_logout_uri: Option<String>,
     pub token_endpoint_auth_method: String,
+    /// The digest of the secret before the last rotation, while it still works.
+    pub previous_secret_hash: Option<String>,
+    pub previous_secret_expires_at: Option<i64>,
     pub id_token_signed_response_alg: String,
     pub skip_consent: bool,
     pub created_at: i64,
