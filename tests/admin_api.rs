@@ -581,15 +581,22 @@ async fn the_openapi_document_describes_every_route() {
     );
     let paths = doc["paths"].as_object().unwrap();
     for (path, methods) in [
-        ("/users", vec!["get"]),
-        ("/users/{id}", vec!["get"]),
+        ("/users", vec!["get", "post"]),
+        ("/users/{id}", vec!["get", "patch", "delete"]),
         ("/users/{id}/groups", vec!["get"]),
+        ("/users/{id}/password", vec!["post"]),
+        ("/users/{id}/reset-mfa", vec!["post"]),
+        ("/users/{id}/sessions", vec!["get"]),
+        ("/users/{id}/sessions/{session_id}", vec!["delete"]),
+        ("/users/{id}/grants", vec!["get"]),
+        ("/users/{id}/grants/{grant_id}", vec!["delete"]),
+        ("/clients/{client_id}/secret", vec!["post"]),
         ("/groups", vec!["get", "post"]),
         ("/groups/{id}", vec!["get", "patch", "delete"]),
         ("/groups/{id}/members", vec!["get", "post"]),
         ("/groups/{id}/members/{user_id}", vec!["delete"]),
         ("/clients", vec!["get", "post"]),
-        ("/clients/{client_id}", vec!["get", "delete"]),
+        ("/clients/{client_id}", vec!["get", "patch", "delete"]),
         ("/audit-events", vec!["get"]),
         ("/keys", vec!["get"]),
         ("/keys/rotate", vec!["post"]),
@@ -948,4 +955,88 @@ async fn malformed_requests_are_problems_not_crashes() {
     .await;
     assert_eq!(status, 200);
     assert_eq!(body.get("scope"), None, "{body}");
+}
+
+#[tokio::test]
+async fn sessions_and_connected_applications_are_listed_and_ended() {
+    let admin = admin().await;
+    let alice = admin.server.add_user("alice", None, None).await;
+    admin
+        .server
+        .add_client_with("app", false, true, &["authorization_code", "refresh_token"])
+        .await;
+    let browser = Browser::new(&admin.server);
+    let code = param(
+        &browser
+            .authorize(&authorize_url(&admin.server, "app", ""), "alice")
+            .await,
+        "code",
+    )
+    .unwrap();
+    let (_, tokens) = exchange(&admin.server, "app", &code).await;
+    let access = tokens["access_token"].as_str().unwrap().to_string();
+
+    let grants = admin.get(&format!("/users/{alice}/grants")).await;
+    assert_eq!(grants.status, 200, "{}", grants.body);
+    let grant = &grants.body["items"][0];
+    assert_eq!(grant["client_id"], "app");
+    let grant_id = grant["id"].as_str().unwrap().to_string();
+    let sessions = admin.get(&format!("/users/{alice}/sessions")).await;
+    let session_id = sessions.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!sessions.body.to_string().contains("secret"));
+
+    assert_eq!(
+        admin
+            .delete(&format!("/users/{alice}/grants/{grant_id}"))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(userinfo(&admin.server, &access).await.0, 401);
+    assert_problem(
+        &admin
+            .delete(&format!("/users/{alice}/grants/{grant_id}"))
+            .await,
+        404,
+        "not-found",
+    );
+    assert_eq!(
+        admin
+            .delete(&format!("/users/{alice}/sessions/{session_id}"))
+            .await
+            .status,
+        204
+    );
+    // The browser must sign in again.
+    let (status, page) = browser
+        .get(&authorize_url(&admin.server, "app", ""))
+        .await
+        .page();
+    assert_eq!(status, 200);
+    assert_eq!(Form::parse(&page).action, "/login");
+    assert_problem(
+        &admin
+            .delete(&format!("/users/{alice}/sessions/{session_id}"))
+            .await,
+        404,
+        "not-found",
+    );
+    // Another user's grant cannot be reached through this user.
+    let bob = admin.server.add_user("bob", None, None).await;
+    let code = obtain_code(&admin.server, &Browser::new(&admin.server), "app", "alice").await;
+    exchange(&admin.server, "app", &code).await;
+    let alice_grant = admin.get(&format!("/users/{alice}/grants")).await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_problem(
+        &admin
+            .delete(&format!("/users/{bob}/grants/{alice_grant}"))
+            .await,
+        404,
+        "not-found",
+    );
 }

@@ -336,3 +336,127 @@ pub async fn reset_mfa(
     audit_change(&state, &actor, "mfa_reset", Some(&user.id), &detail).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// A live browser session of a user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    pub id: String,
+    pub auth_time: i64,
+    /// How the user signed in (RFC 8176 values).
+    pub amr: Vec<String>,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    /// The client address it started from.
+    pub ip: Option<String>,
+}
+
+/// An application the user is connected to (a grant: its refresh-token family).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantView {
+    pub id: String,
+    pub client_id: String,
+    pub scope: String,
+    pub session_id: Option<String>,
+    pub auth_time: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[utoipa::path(get, path = "/users/{id}/sessions", tag = "users", params(("id" = String, Path)),
+    responses((status = 200, body = inline(Page<SessionView>)), super::Errors),
+    security(("bearer" = ["gatehouse:admin.read"])))]
+pub async fn sessions(
+    _: Reader,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Page<SessionView>>, Problem> {
+    let user = find(&state, &id).await?;
+    let items = crate::store::sessions::list_active(&state.db, &user.id, state.now())
+        .await?
+        .into_iter()
+        .map(|s| SessionView {
+            amr: crate::store::from_json_list(&s.amr),
+            id: s.id,
+            auth_time: s.auth_time,
+            created_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+            expires_at: s.expires_at,
+            ip: s.ip,
+        })
+        .collect();
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+/// Ends a session (its grants too, with back-channel logout notices).
+#[utoipa::path(delete, path = "/users/{id}/sessions/{session_id}", tag = "users",
+    params(("id" = String, Path), ("session_id" = String, Path)),
+    responses((status = 204), super::Errors),
+    security(("bearer" = ["gatehouse:admin"])))]
+pub async fn end_session(
+    Writer(actor): Writer,
+    State(state): State<AppState>,
+    Path((id, session_id)): Path<(String, String)>,
+) -> Result<StatusCode, Problem> {
+    let user = find(&state, &id).await?;
+    let ended = crate::domain::sessions::end_session(&state, &user.id, &session_id)
+        .await
+        .map_err(Problem::internal)?;
+    if !ended {
+        return Err(Problem::new(
+            ProblemKind::NotFound,
+            format!("the user has no live session '{session_id}'"),
+        ));
+    }
+    let detail = format!("a session of user {} ended", user.username);
+    audit_change(&state, &actor, "session_ended", Some(&user.id), &detail).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/users/{id}/grants", tag = "users", params(("id" = String, Path)),
+    responses((status = 200, body = inline(Page<GrantView>)), super::Errors),
+    security(("bearer" = ["gatehouse:admin.read"])))]
+pub async fn grants(
+    _: Reader,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Page<GrantView>>, Problem> {
+    let user = find(&state, &id).await?;
+    let items = crate::store::grants::live_for_user(&state.db, &user.id, state.now())
+        .await?
+        .into_iter()
+        .map(|g| GrantView {
+            id: g.id,
+            client_id: g.client_id,
+            scope: g.scope,
+            session_id: g.session_id,
+            auth_time: g.auth_time,
+            created_at: g.created_at,
+            expires_at: g.expires_at,
+        })
+        .collect();
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+/// Revokes a grant: the application's tokens for this user stop working at once.
+#[utoipa::path(delete, path = "/users/{id}/grants/{grant_id}", tag = "users",
+    params(("id" = String, Path), ("grant_id" = String, Path)),
+    responses((status = 204), super::Errors),
+    security(("bearer" = ["gatehouse:admin"])))]
+pub async fn revoke_grant(
+    Writer(actor): Writer,
+    State(state): State<AppState>,
+    Path((id, grant_id)): Path<(String, String)>,
+) -> Result<StatusCode, Problem> {
+    let user = find(&state, &id).await?;
+    crate::domain::grants::revoke_for_user(&state.db, &user.id, &grant_id, state.now()).await?;
+    let detail = format!("grant {grant_id} of user {} revoked", user.username);
+    audit_change(&state, &actor, "grant_revoked", Some(&user.id), &detail).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -222,6 +222,22 @@ pub async fn revoke(
     Ok(())
 }
 
+/// A user's live grants (the applications they are connected to), newest first.
+pub async fn live_for_user(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    now: i64,
+) -> Result<Vec<Grant>, StoreError> {
+    use sea_orm::QueryOrder;
+    Ok(Entity::find()
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::RevokedAt.is_null())
+        .filter(Column::ExpiresAt.gt(now))
+        .order_by_desc(Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
 /// Revokes every live grant of a user (account disabled).
 pub async fn revoke_all_for_user(
     db: &impl ConnectionTrait,
