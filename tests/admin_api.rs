@@ -428,6 +428,10 @@ async fn clients_are_registered_shown_and_removed() {
         assert_eq!(answer.body["field"], field, "{body}");
     }
     assert_problem(&admin.get("/clients/x").await, 404, "not-found");
+    // The caller's own client cannot be removed with its own token.
+    let own = admin.delete("/clients/ops-bot").await;
+    assert_problem(&own, 409, "conflict");
+    assert_eq!(admin.get("/clients/ops-bot").await.status, 200);
 
     let etag = shown.headers["etag"].to_str().unwrap().to_string();
     let stale = admin

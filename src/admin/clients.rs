@@ -235,6 +235,14 @@ pub async fn delete(
 ) -> Result<StatusCode, Problem> {
     let current = ClientOut::from(rules::show(&state.db, &client_id).await?);
     check_if_match(&headers, &etag_of(&current))?;
+    // Removing it would revoke the very token of this request: an automation would
+    // lock itself out.
+    if actor.client_id == client_id {
+        return Err(Problem::new(
+            crate::error::ProblemKind::Conflict,
+            "this is the client the access token belongs to: remove it with another one",
+        ));
+    }
     clients::remove(&state.db, &client_id).await?;
     state.clients.forget(&client_id);
     audit_change(
