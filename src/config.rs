@@ -44,6 +44,9 @@ pub struct Config {
     /// `optional` or `required`: whether every user must use a second factor
     /// (a user's own policy, set with `gatehouse user set-mfa`, wins).
     pub mfa_policy: crate::auth::mfa::MfaPolicy,
+    /// Members of this group may obtain the admin API's scopes in a browser sign-in
+    /// (through a client registered for them).
+    pub admin_group: String,
     /// The master key sealing private keys at rest (base64 of 32 bytes, or 64 hex digits).
     /// Without it, `master_key_file` is used (created on first start).
     #[serde(skip_serializing)]
@@ -115,6 +118,7 @@ impl Default for Config {
                 .map_or(2, |n| n.get())
                 .min(4),
             mfa_policy: crate::auth::mfa::MfaPolicy::Optional,
+            admin_group: "admins".into(),
             master_key: None,
             master_key_file: "gatehouse.key".into(),
             key_rotation_period: 30 * 24 * 3600,
@@ -269,6 +273,16 @@ impl Config {
             return Err(invalid(
                 "GATEHOUSE_CLIENT_CACHE_TTL",
                 "must be between 0 and 300 seconds",
+            ));
+        }
+        if crate::domain::groups::fold_name(&self.admin_group)
+            .ok()
+            .as_deref()
+            != Some(self.admin_group.as_str())
+        {
+            return Err(invalid(
+                "GATEHOUSE_ADMIN_GROUP",
+                "must be a group name: 1 to 64 of a-z 0-9 - _ . :",
             ));
         }
         if self.client_secret_overlap > 30 * 86400 {

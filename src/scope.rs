@@ -2,6 +2,15 @@
 
 pub const OPENID: &str = "openid";
 pub const OFFLINE_ACCESS: &str = "offline_access";
+/// The admin API, read and write.
+pub const ADMIN: &str = "gatehouse:admin";
+/// The admin API, read only.
+pub const ADMIN_READ: &str = "gatehouse:admin.read";
+
+/// Whether a scope value opens the admin API.
+pub fn is_admin(scope: &str) -> bool {
+    scope == ADMIN || scope == ADMIN_READ
+}
 
 /// A parsed scope parameter: the values in order, without empty ones.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -333,7 +333,7 @@ async fn groups_and_members() {
     );
 
     // Every change is in the audit log with its actor.
-    let events = admin.get("/audit-events?type=admin.group_created").await;
+    let events = admin.get("/audit-events?type=group_created").await;
     assert_eq!(events.status, 200, "{}", events.body);
     let event = &events.body["items"][0];
     assert_eq!(event["client_id"], "ops-bot");
@@ -765,11 +765,11 @@ async fn users_are_created_changed_and_removed() {
         .map(|e| e["type"].as_str().unwrap())
         .collect();
     for kind in [
-        "admin.user_created",
-        "admin.password_set",
-        "admin.user_updated",
-        "admin.mfa_reset",
-        "admin.user_removed",
+        "user_created",
+        "password_set",
+        "user_updated",
+        "mfa_reset",
+        "user_removed",
     ] {
         assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
     }
@@ -1043,4 +1043,68 @@ async fn sessions_and_connected_applications_are_listed_and_ended() {
         404,
         "not-found",
     );
+}
+
+#[tokio::test]
+async fn members_of_the_admin_group_may_administer_from_a_browser_sign_in() {
+    let admin = admin().await;
+    let server = &admin.server;
+    server.add_user("alice", None, None).await;
+    server.add_user("bob", None, None).await;
+    // A console-like client registered for the admin scope, and one that is not.
+    let mut console = client(
+        "console",
+        false,
+        true,
+        &["authorization_code", "refresh_token"],
+    );
+    console.allowed_scopes = vec!["gatehouse:admin".into()];
+    server.register(&console).await;
+    server.add_client("app", false, true).await;
+    let out = server.cli(&["group", "add", "admins"]);
+    assert!(out.status.success());
+    assert!(server
+        .cli(&["group", "add-member", "admins", "alice"])
+        .status
+        .success());
+
+    let sign_in = |client_id: &'static str, user: &'static str| async move {
+        let url = authorize_url(server, client_id, "").replace(
+            "scope=openid%20email%20profile",
+            "scope=openid%20gatehouse%3Aadmin",
+        );
+        let code = param(&Browser::new(server).authorize(&url, user).await, "code").unwrap();
+        exchange(server, client_id, &code).await.1
+    };
+    let alice = sign_in("console", "alice").await;
+    assert_eq!(alice["scope"], "openid gatehouse:admin");
+    let token = alice["access_token"].as_str().unwrap().to_string();
+    let get = reqwest::Method::GET;
+    let answer = admin
+        .call(get.clone(), "/groups", Some(&token), None, None)
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+
+    // Not in the group, or a client not registered for it: no admin scope.
+    assert_eq!(sign_in("console", "bob").await["scope"], "openid");
+    assert_eq!(sign_in("app", "alice").await["scope"], "openid");
+
+    // Out of the group: the token stops opening the API, and a refresh drops the scope.
+    assert!(server
+        .cli(&["group", "remove-member", "admins", "alice"])
+        .status
+        .success());
+    let answer = admin.call(get, "/groups", Some(&token), None, None).await;
+    assert_problem(&answer, 403, "insufficient-scope");
+    let (status, _, refreshed) = token_request(
+        server,
+        Some(("console", SECRET)),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", alice["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert_eq!(refreshed["scope"], "openid");
 }

@@ -146,23 +146,28 @@ async fn clients_registered_before_enforcement_keep_both_secret_methods() {
 async fn the_upgrade_keeps_existing_confidential_clients_on_both_secret_methods() {
     use gatehouse::store::clients;
     use migrations::{Migrator, MigratorTrait};
+    use sea_orm::ConnectionTrait;
     let db = TestDb::new().await;
     let conn = gatehouse::store::connect(&db.url).await.unwrap();
     // The schema of the release before enforcement (migrations 1–16), and clients as
     // it registered them: every confidential one stored as client_secret_basic.
     Migrator::up(&conn, Some(16)).await.unwrap();
-    clients::create(
-        &conn,
-        &client("old-app", false, false, &["authorization_code"]),
-    )
-    .await
-    .unwrap();
-    clients::create(
-        &conn,
-        &client("old-spa", true, false, &["authorization_code"]),
-    )
-    .await
-    .unwrap();
+    // As that release wrote them (its columns only).
+    for (id, secret) in [("old-app", "'h1.x'"), ("old-spa", "NULL")] {
+        let sql = format!(
+            "INSERT INTO clients (client_id, name, secret_hash, redirect_uris, \
+             post_logout_redirect_uris, grant_types, allowed_scopes, backchannel_logout_uri, \
+             token_endpoint_auth_method, id_token_signed_response_alg, skip_consent, created_at) \
+             VALUES ('{id}', '{id}', {secret}, '[]', '[]', '[\"authorization_code\"]', '[]', \
+             NULL, '{}', 'ES256', false, 0)",
+            if secret == "NULL" {
+                "none"
+            } else {
+                "client_secret_basic"
+            }
+        );
+        conn.execute_unprepared(&sql).await.unwrap();
+    }
     Migrator::up(&conn, None).await.unwrap();
     let method = |id: &'static str| {
         let conn = conn.clone();

@@ -10,8 +10,7 @@ use crate::error::{Error, Problem, ProblemKind};
 use crate::oidc::access_token;
 use crate::state::AppState;
 
-pub const SCOPE_WRITE: &str = "gatehouse:admin";
-pub const SCOPE_READ: &str = "gatehouse:admin.read";
+pub use crate::scope::{ADMIN as SCOPE_WRITE, ADMIN_READ as SCOPE_READ};
 
 /// Who acted, for the audit log: the client of a client_credentials token, or the
 /// user of a user's token.
@@ -80,8 +79,24 @@ async fn actor(parts: &Parts, state: &AppState, needed: &str) -> Result<Actor, P
             )
         });
     }
-    if live.user.as_ref().is_some_and(|u| u.disabled) {
-        return Err(unauthorized("the user can no longer sign in", true));
+    if let Some(user) = &live.user {
+        if user.disabled {
+            return Err(unauthorized("the user can no longer sign in", true));
+        }
+        // A person's token serves only while they are in the admin group.
+        let admin =
+            crate::domain::groups::is_member(&state.db, &state.config.admin_group, &user.id)
+                .await
+                .map_err(Problem::from)?;
+        if !admin {
+            return Err(Problem::new(
+                ProblemKind::InsufficientScope,
+                format!(
+                    "the user is not in the admin group '{}'",
+                    state.config.admin_group
+                ),
+            ));
+        }
     }
     Ok(Actor {
         client_id: live.claim("client_id").to_string(),

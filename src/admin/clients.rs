@@ -14,7 +14,6 @@ use crate::auth_method::AuthMethod;
 use crate::domain::clients::{self as rules, ClientChanges, ClientView, Registration, Secret};
 use crate::error::Problem;
 use crate::state::AppState;
-use crate::store::clients;
 
 /// A client to register. Omitted lists are empty; omitted grant types are
 /// authorization_code and refresh_token.
@@ -243,7 +242,7 @@ pub async fn delete(
             "this is the client the access token belongs to: remove it with another one",
         ));
     }
-    clients::remove(&state.db, &client_id).await?;
+    rules::remove(&state.db, &client_id).await?;
     state.clients.forget(&client_id);
     audit_change(
         &state,

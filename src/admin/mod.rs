@@ -120,7 +120,8 @@ pub enum Errors {
 }
 
 /// Records a change made through the API: who did it (the token's client, and its
-/// user if any) and what changed, never a secret.
+/// user if any) and what changed, never a secret. The kinds are those the command
+/// line records for the same change.
 pub async fn audit_change(
     state: &AppState,
     actor: &Actor,
@@ -135,7 +136,7 @@ pub async fn audit_change(
     audit_log::record(
         &state.db,
         audit_log::Event {
-            kind: &format!("admin.{kind}"),
+            kind,
             user_id,
             client_id: Some(&actor.client_id),
             ip: None,

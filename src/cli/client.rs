@@ -9,7 +9,6 @@ use super::{open_db, print_json, CliError};
 use crate::config::Config;
 use crate::domain::clients::{self as client_rules, Registration, Secret};
 use crate::secrets::CLIENT_SECRETS;
-use crate::store::clients;
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
@@ -178,6 +177,9 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
             )
             .await?;
             let client_id = &registered.view.client.client_id;
+            let now = crate::clock::Clock::system().now();
+            let detail = format!("client {client_id}; command line");
+            super::audit(&db, "client_created", None, &detail, now).await?;
             if json {
                 let mut value =
                     serde_json::to_value(&registered.view).map_err(anyhow::Error::from)?;
@@ -201,6 +203,9 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
         } => {
             let db = open_db(config).await?;
             client_rules::set_auth_method(&db, &client_id, method).await?;
+            let now = crate::clock::Clock::system().now();
+            let detail = format!("client {client_id} authenticates with {method}; command line");
+            super::audit(&db, "client_updated", None, &detail, now).await?;
             if json {
                 print_json(
                     &json!({ "client_id": client_id, "token_endpoint_auth_method": method }),
@@ -263,6 +268,9 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
                 },
             )
             .await?;
+            let now = crate::clock::Clock::system().now();
+            let detail = format!("client {client_id}; command line");
+            super::audit(&db, "client_updated", None, &detail, now).await?;
             if json {
                 print_json(&view)?;
             } else {
@@ -285,6 +293,9 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
             )
             .await?;
             let until = (overlap > 0).then_some(now + overlap as i64);
+            let detail =
+                format!("secret of client {client_id} rotated (overlap {overlap} s); command line");
+            super::audit(&db, "client_secret_rotated", None, &detail, now).await?;
             if json {
                 print_json(&json!({
                     "client_id": client_id,
@@ -334,9 +345,10 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
         }
         ClientCommand::Remove { client_id, json } => {
             let db = open_db(config).await?;
-            if !clients::remove(&db, &client_id).await? {
-                return Err(CliError::Usage(format!("no client '{client_id}'")));
-            }
+            client_rules::remove(&db, &client_id).await?;
+            let now = crate::clock::Clock::system().now();
+            let detail = format!("client {client_id}; command line");
+            super::audit(&db, "client_removed", None, &detail, now).await?;
             if json {
                 print_json(&json!({ "removed": client_id }))?;
             } else {

@@ -61,6 +61,8 @@ pub async fn run(config: &Config, command: GroupCommand) -> Result<(), CliError>
             json,
         } => {
             let group = groups::create(&db, &name, &description, now).await?;
+            let detail = format!("group {}; command line", group.name);
+            super::audit(&db, "group_created", None, &detail, now).await?;
             if json {
                 print_json(&group)?;
             } else {
@@ -95,6 +97,8 @@ pub async fn run(config: &Config, command: GroupCommand) -> Result<(), CliError>
         GroupCommand::Remove { name, json } => {
             let group = groups::find(&db, &name).await?;
             groups::remove(&db, &group).await?;
+            let detail = format!("group {}; command line", group.name);
+            super::audit(&db, "group_removed", None, &detail, now).await?;
             if json {
                 print_json(&json!({ "removed": group.name }))?;
             } else {
@@ -124,6 +128,13 @@ pub async fn run(config: &Config, command: GroupCommand) -> Result<(), CliError>
             let group = groups::find(&db, &group).await?;
             let user = groups::user_named(&db, &username).await?;
             let added = groups::add_member(&db, &group, &user, now).await?;
+            if added {
+                let detail = format!(
+                    "{} added to group {}; command line",
+                    user.username, group.name
+                );
+                super::audit(&db, "group_member_added", Some(&user.id), &detail, now).await?;
+            }
             let (group, user) = (group.name, user.username);
             if json {
                 print_json(&json!({ "group": group, "username": user, "added": added }))?;
@@ -141,6 +152,13 @@ pub async fn run(config: &Config, command: GroupCommand) -> Result<(), CliError>
             let group = groups::find(&db, &group).await?;
             let user = groups::user_named(&db, &username).await?;
             let removed = groups::remove_member(&db, &group, &user).await?;
+            if removed {
+                let detail = format!(
+                    "{} removed from group {}; command line",
+                    user.username, group.name
+                );
+                super::audit(&db, "group_member_removed", Some(&user.id), &detail, now).await?;
+            }
             let (group, user) = (group.name, user.username);
             if json {
                 print_json(&json!({ "group": group, "username": user, "removed": removed }))?;

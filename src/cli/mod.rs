@@ -174,6 +174,28 @@ pub fn say(line: std::fmt::Arguments) {
     }
 }
 
+/// Records a change made on the command line in the audit log.
+pub async fn audit(
+    db: &sea_orm::DatabaseConnection,
+    kind: &str,
+    user_id: Option<&str>,
+    detail: &str,
+    now: i64,
+) -> Result<(), CliError> {
+    crate::store::audit::record(
+        db,
+        crate::store::audit::Event {
+            kind,
+            user_id,
+            detail: Some(detail),
+            ..Default::default()
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
 /// `println!` for command output: see `say`.
 #[macro_export]
 macro_rules! say {

@@ -8,7 +8,6 @@ use serde_json::json;
 use super::{open_db, print_json, CliError};
 use crate::auth::password;
 use crate::config::Config;
-use crate::store::audit;
 use crate::store::users;
 
 #[derive(Debug, Subcommand)]
@@ -379,16 +378,5 @@ async fn audit_cli(
     user: &users::User,
     now: i64,
 ) -> Result<(), CliError> {
-    audit::record(
-        db,
-        audit::Event {
-            kind,
-            user_id: Some(&user.id),
-            detail: Some("command line"),
-            ..Default::default()
-        },
-        now,
-    )
-    .await?;
-    Ok(())
+    super::audit(db, kind, Some(&user.id), "command line", now).await
 }

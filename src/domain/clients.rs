@@ -370,6 +370,15 @@ pub async fn rotate_secret(
     Ok(secret)
 }
 
+/// Removes a client and everything issued to it (grants, codes, consents, its own
+/// tokens). Running nodes stop authenticating it within GATEHOUSE_CLIENT_CACHE_TTL.
+pub async fn remove(db: &impl ConnectionTrait, client_id: &str) -> Result<(), Refusal> {
+    if !clients::remove(db, client_id).await? {
+        return Err(Refusal::not_found(format!("no client '{client_id}'")));
+    }
+    Ok(())
+}
+
 /// Changes how a confidential client authenticates; a client keeps its kind.
 pub async fn set_auth_method(
     db: &impl ConnectionTrait,

@@ -147,6 +147,37 @@ fn check_description(description: &str) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Whether the user is a member of the group called `name` (false if there is none).
+pub async fn is_member(
+    db: &impl ConnectionTrait,
+    name: &str,
+    user_id: &str,
+) -> Result<bool, Refusal> {
+    Ok(groups::names_of_user(db, user_id)
+        .await?
+        .iter()
+        .any(|g| g == name))
+}
+
+/// The scope a person's grant may carry: the admin API's scopes only while they are
+/// in the admin group.
+pub async fn scope_for_user(
+    db: &impl ConnectionTrait,
+    admin_group: &str,
+    user_id: &str,
+    scope: &str,
+) -> Result<String, Refusal> {
+    let values = crate::scope::Scopes::parse(scope);
+    if !values.iter().any(crate::scope::is_admin) || is_member(db, admin_group, user_id).await? {
+        return Ok(values.iter().collect::<Vec<_>>().join(" "));
+    }
+    Ok(values
+        .iter()
+        .filter(|s| !crate::scope::is_admin(s))
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
 /// Resolves group names to ids, all or none (an unknown name is refused).
 pub async fn ids_of(
     db: &impl ConnectionTrait,

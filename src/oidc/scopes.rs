@@ -66,6 +66,8 @@ pub fn describe(scope: &str) -> &'static str {
         "phone" => "your phone number",
         "groups" => "the groups you are a member of",
         "offline_access" => "keep access while you are signed out",
+        "gatehouse:admin" => "administer Gatehouse: users, groups, applications and keys",
+        "gatehouse:admin.read" => "read Gatehouse's users, groups, applications and audit log",
         _ => "",
     }
 }

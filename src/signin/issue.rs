@@ -16,6 +16,13 @@ use crate::store::from_json_list;
 use crate::store::grants::{self, NewGrant};
 use crate::store::sessions::Session;
 
+fn refused(refusal: crate::domain::Refusal) -> Error {
+    match refusal {
+        crate::domain::Refusal::Store(err) => err.into(),
+        other => Error::Internal(anyhow::anyhow!("{other}")),
+    }
+}
+
 pub async fn code(
     state: &AppState,
     client: &Client,
@@ -24,6 +31,14 @@ pub async fn code(
 ) -> Result<Response> {
     let now = state.now();
     let amr = from_json_list(&session.amr);
+    let scope = crate::domain::groups::scope_for_user(
+        &state.db,
+        &state.config.admin_group,
+        &session.user_id,
+        &pending.scope,
+    )
+    .await
+    .map_err(refused)?;
     let txn = state.db.begin().await?;
     if !authorization_requests::complete(&txn, &pending.id).await? {
         // Another tab or a double submit finished it first.
@@ -39,7 +54,7 @@ pub async fn code(
             user_id: &session.user_id,
             client_id: &client.client_id,
             session_id: Some(&session.id),
-            scope: &pending.scope,
+            scope: &scope,
             auth_time: session.auth_time,
             amr: &amr,
             acr: Some(mfa::acr_for(&amr)),
@@ -55,7 +70,7 @@ pub async fn code(
             grant_id: &grant.id,
             client_id: &client.client_id,
             redirect_uri: &pending.redirect_uri,
-            scope: &pending.scope,
+            scope: &scope,
             nonce: pending.nonce.as_deref(),
             code_challenge: &pending.code_challenge,
         },

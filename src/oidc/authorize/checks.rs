@@ -126,7 +126,9 @@ pub fn check_grant_allowed(client: &Client) -> Check {
 }
 
 /// The scope to grant: `openid` is required; unknown values are ignored (OIDC Core
-/// §3.1.2.1), and so is offline_access for a client that may not refresh (§11).
+/// §3.1.2.1), and so is offline_access for a client that may not refresh (§11). The
+/// admin API's scopes are kept only for a client registered for them (and granted
+/// only to members of the admin group: `domain::groups::scope_for_user`).
 pub fn check_scope(params: &Params, client: &Client) -> Result<String, OAuthError> {
     let requested = params.get("scope").unwrap_or_default();
     if !requested.split(' ').any(|s| s == "openid") {
@@ -136,11 +138,19 @@ pub fn check_scope(params: &Params, client: &Client) -> Result<String, OAuthErro
         ));
     }
     let refresh = client.allows_grant(GrantType::RefreshToken);
-    Ok(scopes::filter_supported(requested)
+    let admin = requested
+        .split(' ')
+        .filter(|s| crate::scope::is_admin(s) && client.allowed_scopes.iter().any(|a| a == s));
+    let mut kept: Vec<&str> = scopes::filter_supported(requested)
         .into_iter()
         .filter(|s| *s != "offline_access" || refresh)
-        .collect::<Vec<_>>()
-        .join(" "))
+        .collect();
+    for s in admin {
+        if !kept.contains(&s) {
+            kept.push(s);
+        }
+    }
+    Ok(kept.join(" "))
 }
 
 /// PKCE is required of every client, with S256 only (RFC 9700 §2.1.1, RFC 7636 §4.4.1).

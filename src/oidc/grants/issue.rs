@@ -44,6 +44,18 @@ pub async fn for_grant(
             "the user may no longer use this application",
         ));
     }
+    // Admin scopes only while the user is in the admin group (left it: dropped).
+    let scope = &crate::domain::groups::scope_for_user(
+        &state.db,
+        &state.config.admin_group,
+        &grant.user_id,
+        scope,
+    )
+    .await
+    .map_err(|r| match r {
+        crate::domain::Refusal::Store(err) => Error::from(err),
+        other => Error::Internal(anyhow::anyhow!("{other}")),
+    })?;
     let keys = state.keys.get();
     let config = &state.config;
     let jti = new_jti(Some(&grant.id));
