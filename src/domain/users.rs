@@ -135,9 +135,10 @@ pub async fn update(
         }
     }
     let txn = db.begin().await?;
-    users::update_profile(
+    let written = users::update_profile(
         &txn,
         &user.id,
+        user.updated_at,
         users::Profile {
             email: changes.email.clone().unwrap_or_else(|| user.email.clone()),
             // A new address is not verified, whatever it replaced.
@@ -157,6 +158,14 @@ pub async fn update(
         now,
     )
     .await?;
+    if !written {
+        return Err(Refusal::Stale(format!(
+            "user '{}' changed or went meanwhile: read it again",
+            user.username
+        )));
+    }
+    // What follows stamps the same, later, time.
+    let now = now.max(user.updated_at + 1);
     if let Some(policy) = changes.mfa_policy {
         users::set_mfa_policy(&txn, &user.id, policy.map(MfaPolicy::as_str), now).await?;
     }

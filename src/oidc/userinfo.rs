@@ -24,11 +24,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// RFC 6750 §2.2: `access_token` in a form-encoded POST body. A body of any other
 /// type carries no token.
 fn body_token(method: &Method, headers: &HeaderMap, body: &[u8]) -> Result<Option<String>> {
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if method != Method::POST || !is_form {
+    if method != Method::POST || !form::is_form(headers) {
         return Ok(None);
     }
     let params = form::parse(headers, body).map_err(to_bearer)?;

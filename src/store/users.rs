@@ -187,23 +187,28 @@ pub struct Profile {
     pub address: Option<String>,
 }
 
+/// Writes the profile if the user is still as read (`read_at` is the updated_at it
+/// had); false if it changed or went meanwhile.
 pub async fn update_profile(
     db: &impl ConnectionTrait,
     id: &str,
+    read_at: i64,
     profile: Profile,
     now: i64,
-) -> Result<(), StoreError> {
-    Entity::update_many()
+) -> Result<bool, StoreError> {
+    let result = Entity::update_many()
         .col_expr(Column::Email, Expr::value(profile.email))
         .col_expr(Column::EmailVerified, Expr::value(profile.email_verified))
         .col_expr(Column::Name, Expr::value(profile.name))
         .col_expr(Column::PhoneNumber, Expr::value(profile.phone_number))
         .col_expr(Column::Address, Expr::value(profile.address))
-        .col_expr(Column::UpdatedAt, Expr::value(now))
+        // Strictly later, so that a second change is told apart from the first.
+        .col_expr(Column::UpdatedAt, Expr::value(now.max(read_at + 1)))
         .filter(Column::Id.eq(id))
+        .filter(Column::UpdatedAt.eq(read_at))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(result.rows_affected > 0)
 }
 
 /// Deletes a user; grants, sessions, consents, codes and memberships go with it

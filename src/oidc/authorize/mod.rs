@@ -4,7 +4,7 @@ pub mod checks;
 
 use axum::body::Bytes;
 use axum::extract::{Query, RawQuery, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{Error, ErrorCode, ErrorRedirect, OAuthError, Result};
@@ -24,11 +24,7 @@ pub async fn handle(
 ) -> Result<Response> {
     let raw: &[u8] = if method == Method::POST {
         // OIDC Core §3.1.2.1: POST uses form serialization.
-        let is_form = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        if !is_form {
+        if !crate::oidc::form::is_form(&headers) {
             return Err(Error::page(
                 StatusCode::BAD_REQUEST,
                 "Invalid sign-in request",
