@@ -86,13 +86,6 @@ impl From<ClientView> for ClientOut {
     }
 }
 
-/// A field that may be left out (no change), null (cleared) or given.
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// Only the fields given change, checked as at registration.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -106,7 +99,7 @@ pub struct ClientUpdate {
     pub skip_consent: Option<bool>,
     pub id_token_signed_response_alg: Option<String>,
     /// null removes it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::input::present")]
     #[schema(value_type = Option<String>)]
     pub backchannel_logout_uri: Option<Option<String>>,
 }
@@ -268,8 +261,7 @@ pub async fn update(
 ) -> Result<Response, Problem> {
     let current = ClientOut::from(rules::show(&state.db, &client_id).await?);
     check_if_match(&headers, &etag_of(&current))?;
-    let mut changed = Vec::new();
-    for (name, given) in [
+    let changed = super::input::given_fields(&[
         ("name", changes.name.is_some()),
         ("redirect_uris", changes.redirect_uris.is_some()),
         (
@@ -288,11 +280,7 @@ pub async fn update(
             "backchannel_logout_uri",
             changes.backchannel_logout_uri.is_some(),
         ),
-    ] {
-        if given {
-            changed.push(name);
-        }
-    }
+    ]);
     let view = rules::update(
         &state.db,
         &client_id,
@@ -310,7 +298,7 @@ pub async fn update(
     )
     .await?;
     state.clients.forget(&client_id);
-    let detail = format!("client {client_id}: {}", changed.join(", "));
+    let detail = format!("client {client_id}: {}", changed);
     audit_change(&state, &actor, "client_updated", None, &detail).await?;
     Ok(shown(view.into()))
 }

@@ -8,6 +8,7 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::de::DeserializeOwned;
+use serde::Deserialize as _;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -79,6 +80,25 @@ impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for
         })?;
         Ok(QueryParams(value))
     }
+}
+
+/// For `#[serde(default, deserialize_with = "present")]`: a field that may be left
+/// out (None: no change), null (Some(None): cleared) or given.
+pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// The names of the fields a change gave, for the audit log (never their values:
+/// they may be personal data).
+pub fn given_fields(fields: &[(&str, bool)]) -> String {
+    fields
+        .iter()
+        .filter(|(_, given)| *given)
+        .map(|(name, _)| *name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The entity tag of a resource as shown (RFC 9110 §8.8.3): a digest of its JSON.

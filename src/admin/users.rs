@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Reader, Writer};
@@ -145,32 +145,25 @@ pub struct NewUserBody {
     pub password: Option<String>,
 }
 
-/// A field that may be left out (no change), null (cleared) or given.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// Only the fields given change; null clears an optional one.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserChanges {
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::input::present")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
     pub email_verified: Option<bool>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::input::present")]
     #[schema(value_type = Option<String>)]
     pub name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::input::present")]
     #[schema(value_type = Option<String>)]
     pub phone_number: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::input::present")]
     #[schema(value_type = Option<String>)]
     pub address: Option<Option<String>>,
     /// optional, required, or null for the global policy.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::input::present")]
     #[schema(value_type = Option<String>)]
     pub mfa_policy: Option<Option<String>>,
     /// true ends every session and grant of the user.
@@ -246,8 +239,7 @@ pub async fn update(
         None => None,
     };
     // What changed, by field name only: values may be personal data.
-    let mut changed = Vec::new();
-    for (name, given) in [
+    let changed = super::input::given_fields(&[
         ("email", changes.email.is_some()),
         ("email_verified", changes.email_verified.is_some()),
         ("name", changes.name.is_some()),
@@ -255,11 +247,7 @@ pub async fn update(
         ("address", changes.address.is_some()),
         ("mfa_policy", mfa_policy.is_some()),
         ("disabled", changes.disabled.is_some()),
-    ] {
-        if given {
-            changed.push(name);
-        }
-    }
+    ]);
     let (updated, notices) = rules::update(
         &state.db,
         &user,
@@ -276,7 +264,7 @@ pub async fn update(
     )
     .await?;
     backchannel::notify(&state, notices);
-    let detail = format!("user {}: {}", updated.username, changed.join(", "));
+    let detail = format!("user {}: {}", updated.username, changed);
     audit_change(&state, &actor, "user_updated", Some(&user.id), &detail).await?;
     Ok(shown(&updated))
 }
