@@ -325,6 +325,17 @@ impl From<sea_orm::DbErr> for Error {
     }
 }
 
+/// A domain refusal met on a protocol path, where the input was checked before:
+/// storage failures keep their kind, anything else is a fault of ours.
+impl From<crate::domain::Refusal> for Error {
+    fn from(refusal: crate::domain::Refusal) -> Self {
+        match refusal {
+            crate::domain::Refusal::Store(err) => err.into(),
+            other => Error::Internal(anyhow::anyhow!("{other}")),
+        }
+    }
+}
+
 impl From<crate::store::StoreError> for Error {
     fn from(err: crate::store::StoreError) -> Self {
         match err {

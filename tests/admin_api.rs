@@ -1108,3 +1108,29 @@ async fn members_of_the_admin_group_may_administer_from_a_browser_sign_in() {
     assert_eq!(status, 200, "{refreshed}");
     assert_eq!(refreshed["scope"], "openid");
 }
+
+#[tokio::test]
+async fn the_consent_page_names_the_admin_scope_only_to_admins() {
+    let server = TestServer::start().await;
+    server.add_user("alice", None, None).await;
+    server.add_user("bob", None, None).await;
+    let mut console = client("console", false, false, &["authorization_code"]);
+    console.allowed_scopes = vec!["gatehouse:admin".into()];
+    server.register(&console).await;
+    assert!(server.cli(&["group", "add", "admins"]).status.success());
+    assert!(server
+        .cli(&["group", "add-member", "admins", "alice"])
+        .status
+        .success());
+    for (user, shown) in [("alice", true), ("bob", false)] {
+        let browser = Browser::new(&server);
+        let url = authorize_url(&server, "console", "").replace(
+            "scope=openid%20email%20profile",
+            "scope=openid%20gatehouse%3Aadmin",
+        );
+        let (_, login) = browser.get(&url).await.page();
+        let (status, consent) = browser.login(&login, user, PASSWORD).await.page();
+        assert_eq!(status, 200);
+        assert_eq!(consent.contains("administer Gatehouse"), shown, "{user}");
+    }
+}

@@ -16,13 +16,6 @@ use crate::store::from_json_list;
 use crate::store::grants::{self, NewGrant};
 use crate::store::sessions::Session;
 
-fn refused(refusal: crate::domain::Refusal) -> Error {
-    match refusal {
-        crate::domain::Refusal::Store(err) => err.into(),
-        other => Error::Internal(anyhow::anyhow!("{other}")),
-    }
-}
-
 pub async fn code(
     state: &AppState,
     client: &Client,
@@ -37,8 +30,7 @@ pub async fn code(
         &session.user_id,
         &pending.scope,
     )
-    .await
-    .map_err(refused)?;
+    .await?;
     let txn = state.db.begin().await?;
     if !authorization_requests::complete(&txn, &pending.id).await? {
         // Another tab or a double submit finished it first.

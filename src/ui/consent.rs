@@ -27,7 +27,7 @@ pub async fn show(
     async {
         let signin = interaction::load(&state, &headers, &query.request_id).await?;
         match signin.decide(&state, None).await? {
-            Next::Consent => page(&state, &headers, &signin),
+            Next::Consent => page(&state, &headers, &signin).await,
             other => signin.respond(&state, other).await,
         }
     }
@@ -35,17 +35,25 @@ pub async fn show(
     .map_err(Error::on_page)
 }
 
-fn page(state: &AppState, headers: &HeaderMap, signin: &Interaction) -> Result<Response> {
+async fn page(state: &AppState, headers: &HeaderMap, signin: &Interaction) -> Result<Response> {
     let (Some(client), Some((_, user))) = (&signin.client, &signin.session) else {
         return Err(interaction::expired());
     };
+    // What the grant would hold: admin scopes only for members of the admin group.
+    let scope = crate::domain::groups::scope_for_user(
+        &state.db,
+        &state.config.admin_group,
+        &user.id,
+        &signin.pending.scope,
+    )
+    .await?;
     let (csrf, cookie) = csrf::ensure(headers, state.config.secure_cookies());
     let page = ConsentPage {
         client_name: client.name.clone(),
         request_id: signin.pending.id.clone(),
         csrf,
         username: user.username.clone(),
-        scopes: Scopes::parse(&signin.pending.scope)
+        scopes: Scopes::parse(&scope)
             .iter()
             .map(|s| ScopeLine {
                 name: s.to_string(),

@@ -51,11 +51,7 @@ pub async fn for_grant(
         &grant.user_id,
         scope,
     )
-    .await
-    .map_err(|r| match r {
-        crate::domain::Refusal::Store(err) => Error::from(err),
-        other => Error::Internal(anyhow::anyhow!("{other}")),
-    })?;
+    .await?;
     let keys = state.keys.get();
     let config = &state.config;
     let jti = new_jti(Some(&grant.id));
