@@ -1134,3 +1134,43 @@ async fn the_consent_page_names_the_admin_scope_only_to_admins() {
         assert_eq!(consent.contains("administer Gatehouse"), shown, "{user}");
     }
 }
+
+#[tokio::test]
+async fn a_change_made_from_a_stale_read_is_refused_not_merged() {
+    use gatehouse::domain::{clients, groups, users, Refusal};
+    let server = TestServer::start().await;
+    let db = &server.state.db;
+    let now = server.clock.now();
+    server.add_client("app", false, true).await;
+    let read = clients::show(db, "app").await.unwrap().client;
+    let rename = |name: &str| clients::ClientChanges {
+        name: Some(name.into()),
+        ..Default::default()
+    };
+    clients::update(db, &read, rename("First"), now)
+        .await
+        .unwrap();
+    let second = clients::update(db, &read, rename("Second"), now).await;
+    assert!(matches!(second, Err(Refusal::Stale(_))), "{second:?}");
+    assert_eq!(clients::show(db, "app").await.unwrap().client.name, "First");
+
+    let group = groups::create(db, "ops", "", now).await.unwrap();
+    groups::update(db, &group, None, Some("one"), now)
+        .await
+        .unwrap();
+    let stale = groups::update(db, &group, None, Some("two"), now).await;
+    assert!(matches!(stale, Err(Refusal::Stale(_))), "{stale:?}");
+
+    server.add_user("alice", None, None).await;
+    let alice = gatehouse::store::users::find_by_username(db, "alice")
+        .await
+        .unwrap()
+        .unwrap();
+    let named = |name: &str| users::Changes {
+        name: Some(Some(name.into())),
+        ..Default::default()
+    };
+    users::update(db, &alice, named("A"), now).await.unwrap();
+    let stale = users::update(db, &alice, named("B"), now).await;
+    assert!(matches!(stale, Err(Refusal::Stale(_))), "{stale:?}");
+}

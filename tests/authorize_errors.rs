@@ -202,6 +202,7 @@ async fn client_without_the_code_grant_is_unauthorized() {
         id_token_signed_response_alg: "ES256".into(),
         skip_consent: true,
         created_at: 0,
+        updated_at: 0,
     };
     gatehouse::store::clients::create(&server.state.db, &client)
         .await

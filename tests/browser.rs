@@ -151,6 +151,7 @@ async fn password_totp_consent_redirect_in_chromium() {
             id_token_signed_response_alg: "ES256".into(),
             skip_consent: false,
             created_at: 0,
+            updated_at: 0,
         },
     )
     .await

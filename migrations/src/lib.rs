@@ -19,6 +19,7 @@ mod m20261203_000016_create_revoked_client_tokens;
 mod m20261203_000017_keep_secret_methods_of_existing_clients;
 mod m20261203_000018_create_groups;
 mod m20261203_000019_client_secret_rotation;
+mod m20261203_000020_client_versions;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000017_keep_secret_methods_of_existing_clients::Migration),
             Box::new(m20261203_000018_create_groups::Migration),
             Box::new(m20261203_000019_client_secret_rotation::Migration),
+            Box::new(m20261203_000020_client_versions::Migration),
         ]
     }
 }

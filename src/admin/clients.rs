@@ -259,8 +259,8 @@ pub async fn update(
     headers: HeaderMap,
     JsonBody(changes): JsonBody<ClientUpdate>,
 ) -> Result<Response, Problem> {
-    let current = ClientOut::from(rules::show(&state.db, &client_id).await?);
-    check_if_match(&headers, &etag_of(&current))?;
+    let read = rules::show(&state.db, &client_id).await?;
+    check_if_match(&headers, &etag_of(&ClientOut::from(read.clone())))?;
     let changed = super::input::given_fields(&[
         ("name", changes.name.is_some()),
         ("redirect_uris", changes.redirect_uris.is_some()),
@@ -283,7 +283,7 @@ pub async fn update(
     ]);
     let view = rules::update(
         &state.db,
-        &client_id,
+        &read.client,
         ClientChanges {
             name: changes.name,
             redirect_uris: changes.redirect_uris,
@@ -295,6 +295,7 @@ pub async fn update(
             id_token_alg: changes.id_token_signed_response_alg,
             backchannel_logout_uri: changes.backchannel_logout_uri,
         },
+        state.now(),
     )
     .await?;
     state.clients.forget(&client_id);

@@ -247,9 +247,10 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
         } => {
             let list = |v: Vec<String>| (!v.is_empty()).then_some(v);
             let db = open_db(config).await?;
+            let read = client_rules::show(&db, &client_id).await?;
             let view = client_rules::update(
                 &db,
-                &client_id,
+                &read.client,
                 client_rules::ClientChanges {
                     name,
                     redirect_uris: list(redirect_uris),
@@ -266,6 +267,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError
                     backchannel_logout_uri: backchannel_logout_uri
                         .map(|u| (!u.is_empty()).then_some(u)),
                 },
+                crate::clock::Clock::system().now(),
             )
             .await?;
             let now = crate::clock::Clock::system().now();

@@ -210,6 +210,7 @@ pub async fn register(
         id_token_signed_response_alg: r.id_token_alg,
         skip_consent: r.skip_consent,
         created_at: now,
+        updated_at: 0,
     };
     check_shape(&client)?;
     let txn = db.begin().await?;
@@ -284,17 +285,17 @@ pub struct ClientChanges {
     pub backchannel_logout_uri: Option<Option<String>>,
 }
 
-/// Applies `changes` with the rules of a new registration, in one transaction.
-/// Running nodes see them within GATEHOUSE_CLIENT_CACHE_TTL.
+/// Applies `changes` to the registration as it was `read`, with the rules of a new
+/// registration, in one transaction; Stale if it changed meanwhile. Running nodes see
+/// the change within GATEHOUSE_CLIENT_CACHE_TTL.
 pub async fn update(
     db: &DatabaseConnection,
-    client_id: &str,
+    read: &Client,
     changes: ClientChanges,
+    now: i64,
 ) -> Result<ClientView, Refusal> {
-    let txn = db.begin().await?;
-    let mut client = clients::find(&txn, client_id)
-        .await?
-        .ok_or_else(|| Refusal::not_found(format!("no client '{client_id}'")))?;
+    let client_id = read.client_id.as_str();
+    let mut client = read.clone();
     if let Some(name) = changes.name {
         if name.trim().is_empty()
             || name.chars().count() > 128
@@ -329,12 +330,18 @@ pub async fn update(
         client.backchannel_logout_uri = uri;
     }
     check_shape(&client)?;
-    clients::update(&txn, &client).await?;
+    let txn = db.begin().await?;
+    if !clients::update(&txn, &client, now).await? {
+        return Err(Refusal::Stale(format!(
+            "client '{client_id}' changed or went meanwhile: read it again"
+        )));
+    }
     if let Some(names) = &changes.allowed_groups {
         let ids = group_rules::ids_of(&txn, "allowed_groups", names).await?;
         groups::set_allowed_for_client(&txn, client_id, &ids).await?;
     }
     let allowed_groups = names(&txn, client_id).await?;
+    let client = clients::find(&txn, client_id).await?.unwrap_or(client);
     txn.commit().await?;
     Ok(ClientView {
         client,

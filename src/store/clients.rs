@@ -31,6 +31,9 @@ pub struct Client {
     pub id_token_signed_response_alg: String,
     pub skip_consent: bool,
     pub created_at: i64,
+    /// When the registration last changed (0: never); a version, not shown.
+    #[serde(skip)]
+    pub updated_at: i64,
 }
 
 impl Client {
@@ -77,6 +80,7 @@ impl From<clients::Model> for Client {
             id_token_signed_response_alg: m.id_token_signed_response_alg,
             skip_consent: m.skip_consent,
             created_at: m.created_at,
+            updated_at: m.updated_at,
         }
     }
 }
@@ -97,6 +101,7 @@ pub async fn create(db: &impl ConnectionTrait, client: &Client) -> Result<(), St
         created_at: Set(client.created_at),
         previous_secret_hash: Set(None),
         previous_secret_expires_at: Set(None),
+        updated_at: Set(client.updated_at),
     }
     .insert(db)
     .await
@@ -142,8 +147,13 @@ pub async fn upgrade_secret_hash(
 }
 
 /// Writes a client's editable registration (everything but its id, secret, method
-/// and creation time). False if unknown.
-pub async fn update(db: &impl ConnectionTrait, client: &Client) -> Result<bool, StoreError> {
+/// and creation time) if it is still as read (`client.updated_at`); false if it
+/// changed or went meanwhile.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    client: &Client,
+    now: i64,
+) -> Result<bool, StoreError> {
     let result = Entity::update_many()
         .col_expr(Column::Name, Expr::value(client.name.clone()))
         .col_expr(
@@ -171,7 +181,12 @@ pub async fn update(db: &impl ConnectionTrait, client: &Client) -> Result<bool, 
             Expr::value(client.id_token_signed_response_alg.clone()),
         )
         .col_expr(Column::SkipConsent, Expr::value(client.skip_consent))
+        .col_expr(
+            Column::UpdatedAt,
+            Expr::value(now.max(client.updated_at + 1)),
+        )
         .filter(Column::ClientId.eq(client.client_id.as_str()))
+        .filter(Column::UpdatedAt.eq(client.updated_at))
         .exec(db)
         .await?;
     Ok(result.rows_affected > 0)

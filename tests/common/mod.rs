@@ -232,6 +232,7 @@ pub fn client(client_id: &str, public: bool, skip_consent: bool, grant_types: &[
         id_token_signed_response_alg: "ES256".into(),
         skip_consent,
         created_at: 0,
+        updated_at: 0,
     }
 }
 

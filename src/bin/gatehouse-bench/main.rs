@@ -458,6 +458,7 @@ impl Fixture {
             id_token_signed_response_alg: "ES256".into(),
             skip_consent: true,
             created_at: now,
+            updated_at: 0,
         };
         clients::create(
             server.db(),

@@ -273,6 +273,7 @@ mod tests {
             id_token_signed_response_alg: "ES256".into(),
             skip_consent: false,
             created_at: 0,
+            updated_at: 0,
         }
     }
 

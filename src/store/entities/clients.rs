@@ -26,6 +26,8 @@ pub struct Model {
     /// The digest of the secret before the last rotation, while it still works.
     pub previous_secret_hash: Option<String>,
     pub previous_secret_expires_at: Option<i64>,
+    /// When the registration last changed (0: never since it was created).
+    pub updated_at: i64,
     pub id_token_signed_response_alg: String,
     pub skip_consent: bool,
     pub created_at: i64,
