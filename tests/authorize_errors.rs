@@ -203,6 +203,7 @@ async fn client_without_the_code_grant_is_unauthorized() {
         skip_consent: true,
         created_at: 0,
         updated_at: 0,
+        allowed_group_ids: vec![],
     };
     gatehouse::store::clients::create(&server.state.db, &client)
         .await

@@ -152,6 +152,7 @@ async fn password_totp_consent_redirect_in_chromium() {
             skip_consent: false,
             created_at: 0,
             updated_at: 0,
+            allowed_group_ids: vec![],
         },
     )
     .await

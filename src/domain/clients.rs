@@ -211,6 +211,7 @@ pub async fn register(
         skip_consent: r.skip_consent,
         created_at: now,
         updated_at: 0,
+        allowed_group_ids: vec![],
     };
     check_shape(&client)?;
     let txn = db.begin().await?;
@@ -224,6 +225,8 @@ pub async fn register(
         ));
     }
     let group_ids = group_rules::ids_of(&txn, "allowed_groups", &r.allowed_groups).await?;
+    let mut client = client;
+    client.allowed_group_ids = group_ids.clone();
     clients::create(&txn, &client).await?;
     groups::set_allowed_for_client(&txn, &client.client_id, &group_ids).await?;
     let allowed_groups = names(&txn, &client.client_id).await?;

@@ -210,9 +210,7 @@ impl Interaction {
             _ => false,
         };
         let admits_user = match (&self.session, &self.client) {
-            (Some((_, user)), Some(client)) => {
-                groups::admits(&state.db, &client.client_id, &user.id).await?
-            }
+            (Some((_, user)), Some(client)) => groups::admits(&state.db, client, &user.id).await?,
             _ => true,
         };
         Ok(next::next(&Facts {

@@ -7,10 +7,12 @@ use std::sync::Arc;
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde::Serialize;
 
+use super::entities::client_allowed_groups as allowed;
 use super::entities::clients::{self, Column, Entity};
 use super::{conflict, from_json_list, to_json_list, StoreError};
 
@@ -34,6 +36,11 @@ pub struct Client {
     /// When the registration last changed (0: never); a version, not shown.
     #[serde(skip)]
     pub updated_at: i64,
+    /// The ids of the groups the client admits (empty: every user), read with the
+    /// client so that a cached client answers "may this user sign in" without a query
+    /// when it admits everyone.
+    #[serde(skip)]
+    pub allowed_group_ids: Vec<String>,
 }
 
 impl Client {
@@ -81,6 +88,7 @@ impl From<clients::Model> for Client {
             skip_consent: m.skip_consent,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            allowed_group_ids: Vec::new(),
         }
     }
 }
@@ -113,19 +121,41 @@ pub async fn find(
     db: &impl ConnectionTrait,
     client_id: &str,
 ) -> Result<Option<Client>, StoreError> {
-    Ok(Entity::find_by_id(client_id.to_string())
+    let Some(mut client) = Entity::find_by_id(client_id.to_string())
         .one(db)
         .await?
-        .map(Client::from))
+        .map(Client::from)
+    else {
+        return Ok(None);
+    };
+    client.allowed_group_ids = allowed::Entity::find()
+        .select_only()
+        .column(allowed::Column::GroupId)
+        .filter(allowed::Column::ClientId.eq(client_id))
+        .into_tuple::<String>()
+        .all(db)
+        .await?;
+    Ok(Some(client))
 }
 
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Client>, StoreError> {
+    let mut admitted: HashMap<String, Vec<String>> = HashMap::new();
+    for row in allowed::Entity::find().all(db).await? {
+        admitted
+            .entry(row.client_id)
+            .or_default()
+            .push(row.group_id);
+    }
     Ok(Entity::find()
         .order_by_asc(Column::ClientId)
         .all(db)
         .await?
         .into_iter()
-        .map(Client::from)
+        .map(|m| {
+            let mut client = Client::from(m);
+            client.allowed_group_ids = admitted.remove(&client.client_id).unwrap_or_default();
+            client
+        })
         .collect())
 }
 

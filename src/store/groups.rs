@@ -286,26 +286,19 @@ pub async fn set_allowed_for_client(
     Ok(())
 }
 
-/// Whether the user may use the client: it admits everyone, or the user is a member
-/// of a group it admits.
+/// Whether the user may use the client: it admits everyone (no query), or the user
+/// is a member of a group it admits.
 pub async fn admits(
     db: &impl ConnectionTrait,
-    client_id: &str,
+    client: &super::clients::Client,
     user_id: &str,
 ) -> Result<bool, StoreError> {
-    let admitted = allowed::Entity::find()
-        .select_only()
-        .column(allowed::Column::GroupId)
-        .filter(allowed::Column::ClientId.eq(client_id))
-        .into_tuple::<String>()
-        .all(db)
-        .await?;
-    if admitted.is_empty() {
+    if client.allowed_group_ids.is_empty() {
         return Ok(true);
     }
     let member = members::Entity::find()
         .filter(members::Column::UserId.eq(user_id))
-        .filter(members::Column::GroupId.is_in(admitted))
+        .filter(members::Column::GroupId.is_in(client.allowed_group_ids.clone()))
         .one(db)
         .await?;
     Ok(member.is_some())

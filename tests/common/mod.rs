@@ -233,6 +233,7 @@ pub fn client(client_id: &str, public: bool, skip_consent: bool, grant_types: &[
         skip_consent,
         created_at: 0,
         updated_at: 0,
+        allowed_group_ids: vec![],
     }
 }
 

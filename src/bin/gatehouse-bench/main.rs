@@ -459,6 +459,7 @@ impl Fixture {
             skip_consent: true,
             created_at: now,
             updated_at: 0,
+            allowed_group_ids: vec![],
         };
         clients::create(
             server.db(),

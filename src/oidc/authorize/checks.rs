@@ -274,6 +274,7 @@ mod tests {
             skip_consent: false,
             created_at: 0,
             updated_at: 0,
+            allowed_group_ids: vec![],
         }
     }
 

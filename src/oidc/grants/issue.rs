@@ -25,7 +25,7 @@ pub async fn for_grant(
     let now = state.now();
     // A client that admits only some groups stops serving a user who left them at
     // the next token: the grant ends (a sign-in decides afresh).
-    if !groups::admits(&state.db, &client.client_id, &grant.user_id).await? {
+    if !groups::admits(&state.db, client, &grant.user_id).await? {
         grants::revoke(&state.db, &grant.id, "user not in an allowed group", now).await?;
         audit::record(
             &state.db,
