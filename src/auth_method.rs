@@ -40,6 +40,14 @@ impl AuthMethod {
             .find(|m| m.as_str() == value)
     }
 
+    /// One of the registrable names, or a refusal that lists them.
+    pub fn parse_registrable(value: &str) -> Result<AuthMethod, String> {
+        AuthMethod::parse(value).ok_or_else(|| {
+            let names: Vec<&str> = AuthMethod::REGISTRABLE.iter().map(|m| m.as_str()).collect();
+            format!("'{value}' is not one of {}", names.join(", "))
+        })
+    }
+
     /// As stored: a registrable name or the legacy pair.
     pub fn from_stored(value: &str) -> Option<AuthMethod> {
         AuthMethod::parse(value).or_else(|| {

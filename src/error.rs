@@ -398,6 +398,15 @@ impl Error {
     }
 }
 
+/// RFC 6750 §3: the parameters of a bearer challenge naming the error; the
+/// description is plain ASCII.
+pub fn bearer_error_params(code: &str, description: &str) -> String {
+    format!(
+        "error=\"{code}\", error_description=\"{}\"",
+        description.replace(['"', '\\'], "'")
+    )
+}
+
 /// Headers every token-bearing JSON response carries (RFC 6749 §5.1).
 pub fn no_store(mut response: Response) -> Response {
     let headers = response.headers_mut();
@@ -461,11 +470,9 @@ impl IntoResponse for Error {
                     })
             }
             Error::Bearer(error) => {
-                // RFC 6750 §3: the challenge names the error; the description is plain ASCII.
                 let challenge = format!(
-                    "Bearer error=\"{}\", error_description=\"{}\"",
-                    error.code.as_str(),
-                    error.description.replace(['"', '\\'], "'")
+                    "Bearer {}",
+                    bearer_error_params(error.code.as_str(), &error.description)
                 );
                 // §3.1: invalid_request is a 400, invalid_token a 401.
                 let mut response = json_error(json_status(error.code), &error);

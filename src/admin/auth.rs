@@ -30,8 +30,8 @@ fn unauthorized(detail: &str, token_given: bool) -> Problem {
     // RFC 6750 §3.1: no error code when no token was sent.
     let challenge = if token_given {
         format!(
-            "Bearer realm=\"gatehouse\", error=\"invalid_token\", error_description=\"{}\"",
-            detail.replace(['"', '\\'], "'")
+            "Bearer realm=\"gatehouse\", {}",
+            crate::error::bearer_error_params("invalid_token", detail)
         )
     } else {
         "Bearer realm=\"gatehouse\"".to_string()

@@ -155,12 +155,8 @@ pub async fn create(
         .token_endpoint_auth_method
         .as_deref()
         .map(|m| {
-            AuthMethod::parse(m).ok_or_else(|| {
-                Problem::invalid(
-                    "token_endpoint_auth_method",
-                    format!("'{m}' is not one of client_secret_basic, client_secret_post, none"),
-                )
-            })
+            AuthMethod::parse_registrable(m)
+                .map_err(|message| Problem::invalid("token_endpoint_auth_method", message))
         })
         .transpose()?;
     let registered = rules::register(
@@ -177,9 +173,7 @@ pub async fn create(
             scopes: new.scopes,
             allowed_groups: new.allowed_groups,
             backchannel_logout_uri: new.backchannel_logout_uri,
-            id_token_alg: new
-                .id_token_signed_response_alg
-                .unwrap_or_else(|| "ES256".into()),
+            id_token_alg: new.id_token_signed_response_alg,
             skip_consent: new.skip_consent,
         },
         state.now(),

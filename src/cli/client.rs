@@ -54,9 +54,9 @@ pub enum ClientCommand {
         /// Where Gatehouse POSTs logout tokens when a session ends (Back-Channel Logout).
         #[arg(long)]
         backchannel_logout_uri: Option<String>,
-        /// Algorithm of the client's ID tokens (id_token_signed_response_alg).
-        #[arg(long, value_parser = ["ES256", "RS256"], default_value = "ES256")]
-        id_token_alg: String,
+        /// Algorithm of the client's ID tokens (id_token_signed_response_alg; default ES256).
+        #[arg(long, value_parser = ["ES256", "RS256"])]
+        id_token_alg: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -125,10 +125,7 @@ pub enum ClientCommand {
 }
 
 fn parse_auth_method(value: &str) -> Result<AuthMethod, String> {
-    AuthMethod::parse(value).ok_or_else(|| {
-        let names: Vec<&str> = AuthMethod::REGISTRABLE.iter().map(|m| m.as_str()).collect();
-        format!("use one of {}", names.join(", "))
-    })
+    AuthMethod::parse_registrable(value)
 }
 
 pub async fn run(config: &Config, command: ClientCommand) -> Result<(), CliError> {

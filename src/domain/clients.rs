@@ -36,7 +36,8 @@ pub struct Registration {
     pub scopes: Vec<String>,
     pub allowed_groups: Vec<String>,
     pub backchannel_logout_uri: Option<String>,
-    pub id_token_alg: String,
+    /// None: ES256 (OIDC Registration §2 lets the provider choose; ours is ES256).
+    pub id_token_alg: Option<String>,
     pub skip_consent: bool,
 }
 
@@ -207,7 +208,7 @@ pub async fn register(
         allowed_scopes: r.scopes,
         backchannel_logout_uri: r.backchannel_logout_uri,
         token_endpoint_auth_method: auth_method,
-        id_token_signed_response_alg: r.id_token_alg,
+        id_token_signed_response_alg: r.id_token_alg.unwrap_or_else(|| "ES256".into()),
         skip_consent: r.skip_consent,
         created_at: now,
         updated_at: 0,
@@ -260,17 +261,30 @@ pub async fn show(db: &impl ConnectionTrait, client_id: &str) -> Result<ClientVi
     })
 }
 
-/// Every client with the groups it admits.
+/// Every client with the groups it admits (two statements however many clients:
+/// the clients carry their groups' ids).
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<ClientView>, Refusal> {
-    let mut views = Vec::new();
-    for client in clients::list(db).await? {
-        let allowed_groups = names(db, &client.client_id).await?;
-        views.push(ClientView {
-            client,
-            allowed_groups,
-        });
-    }
-    Ok(views)
+    let names: std::collections::HashMap<String, String> = groups::list(db)
+        .await?
+        .into_iter()
+        .map(|g| (g.id, g.name))
+        .collect();
+    Ok(clients::list(db)
+        .await?
+        .into_iter()
+        .map(|client| {
+            let mut allowed_groups: Vec<String> = client
+                .allowed_group_ids
+                .iter()
+                .filter_map(|id| names.get(id).cloned())
+                .collect();
+            allowed_groups.sort();
+            ClientView {
+                client,
+                allowed_groups,
+            }
+        })
+        .collect())
 }
 
 /// Changes to a registration; None leaves a value as it is.
