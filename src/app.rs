@@ -64,7 +64,9 @@ pub fn router(state: AppState) -> Router {
             "/login/mfa",
             get(ui::mfa_step::show).post(ui::mfa_step::submit),
         )
+        .route("/login/passkey", post(ui::login_passkey::submit))
         .route("/login/mfa/enroll", post(ui::mfa_step::enroll))
+        .route("/login/mfa/passkey", post(ui::mfa_step::passkey))
         .route("/consent", get(ui::consent::show).post(ui::consent::submit))
         .route("/account", get(ui::account::show))
         .route("/account/sessions/end", post(ui::account::end_session))
@@ -74,6 +76,10 @@ pub fn router(state: AppState) -> Router {
             get(ui::account::totp_page).post(ui::account::totp_enroll),
         )
         .route("/account/totp/remove", post(ui::account::totp_remove))
+        .route("/account/passkeys", post(ui::passkeys::register))
+        .route("/account/passkeys/new", get(ui::passkeys::show_new))
+        .route("/account/passkeys/rename", post(ui::passkeys::rename))
+        .route("/account/passkeys/remove", post(ui::passkeys::remove))
         .route(
             "/account/confirm",
             get(ui::account::confirm_page).post(ui::account::confirm),

@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::state::AppState;
 use crate::store::{
     authorization_codes, authorization_requests, refresh_tokens, revoked_client_tokens,
+    webauthn_ceremonies,
 };
 
 const EVERY: Duration = Duration::from_secs(600);
@@ -32,8 +33,16 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<()> {
     // Likewise a day's margin for rotated refresh tokens: reuse detection needs them.
     let refresh = refresh_tokens::purge_expired(&state.db, now - 86_400).await?;
     let revoked = revoked_client_tokens::purge_expired(&state.db, now).await?;
-    if requests + codes + refresh + revoked > 0 {
-        tracing::debug!(requests, codes, refresh, revoked, "purged expired rows");
+    let ceremonies = webauthn_ceremonies::purge_expired(&state.db, now).await?;
+    if requests + codes + refresh + revoked + ceremonies > 0 {
+        tracing::debug!(
+            requests,
+            codes,
+            refresh,
+            revoked,
+            ceremonies,
+            "purged expired rows"
+        );
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 
+use crate::auth::passkey::RelyingParty;
 use crate::auth::password::Passwords;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub clock: Clock,
     pub passwords: Passwords,
+    /// The WebAuthn relying party (id and origin from the issuer).
+    pub passkeys: Arc<RelyingParty>,
     pub clients: Arc<ClientCache>,
     pub grants: Arc<GrantCache>,
     /// GATEHOUSE_TRUSTED_PROXIES, parsed.
@@ -47,6 +50,9 @@ impl AppState {
         )?;
         let keys = Keys::start(&db, master, config.key_policy(), clock.now()).await?;
         let passwords = Passwords::new(config.password_hash_concurrency);
+        let passkeys = Arc::new(
+            RelyingParty::from_issuer(&config.issuer).map_err(|e| anyhow::anyhow!(e))?,
+        );
         let clients = Arc::new(ClientCache::new(config.client_cache_ttl));
         let trusted_proxies = Arc::new(config.trusted_proxy_list()?);
         Ok(AppState {
@@ -58,6 +64,7 @@ impl AppState {
             keys: Arc::new(keys),
             clock,
             passwords,
+            passkeys,
             metrics: metrics::handle(),
         })
     }

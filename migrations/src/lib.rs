@@ -20,6 +20,7 @@ mod m20261203_000017_keep_secret_methods_of_existing_clients;
 mod m20261203_000018_create_groups;
 mod m20261203_000019_client_secret_rotation;
 mod m20261203_000020_client_versions;
+mod m20261204_000021_create_passkeys;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000018_create_groups::Migration),
             Box::new(m20261203_000019_client_secret_rotation::Migration),
             Box::new(m20261203_000020_client_versions::Migration),
+            Box::new(m20261204_000021_create_passkeys::Migration),
         ]
     }
 }

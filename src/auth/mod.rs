@@ -2,6 +2,7 @@
 
 pub mod known_device;
 pub mod mfa;
+pub mod passkey;
 pub mod password;
 pub mod recovery;
 pub mod session;

@@ -16,6 +16,9 @@ pub enum Kind {
     /// A TOTP or recovery code. Its own counter: a correct password does not
     /// reset it, only a correct second factor does.
     SecondFactor,
+    /// A passkey sign-in: counted with the password (the same account and address
+    /// budgets), audited under its own name.
+    Passkey,
     /// A re-authentication on the account page (current password, or "confirm
     /// it's you"): counted with the password.
     Reauthentication,
@@ -26,6 +29,7 @@ impl Kind {
         match self {
             Kind::Password => ("login_failed", "login_locked"),
             Kind::SecondFactor => ("mfa_failed", "mfa_locked"),
+            Kind::Passkey => ("passkey_failed", "passkey_locked"),
             Kind::Reauthentication => ("reauth_failed", "reauth_locked"),
         }
     }

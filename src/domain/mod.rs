@@ -7,6 +7,7 @@ pub mod clients;
 pub mod grants;
 pub mod groups;
 pub mod keys;
+pub mod passkeys;
 pub mod sessions;
 pub mod users;
 

@@ -3,11 +3,11 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 
 use super::Refusal;
-use crate::auth::mfa::MfaPolicy;
+use crate::auth::mfa::{Factors, MfaPolicy};
 use crate::domain::backchannel::Notice;
 use crate::domain::sessions;
 use crate::store::users::{NewUser, User};
-use crate::store::{recovery_codes, users, StoreError};
+use crate::store::{passkeys, recovery_codes, users, StoreError};
 
 /// Disables the user: no more sign-ins, every session ended and every grant
 /// revoked, all in one transaction (or nothing). Returns the back-channel logout
@@ -198,11 +198,39 @@ pub async fn set_password(
     Ok(notices)
 }
 
-/// Removes the user's authenticator and recovery codes (a lost device).
+/// Removes every second factor of the user, authenticator app, passkeys and
+/// recovery codes (a lost device).
 pub async fn reset_mfa(db: &DatabaseConnection, user: &User, now: i64) -> Result<(), Refusal> {
     let txn = db.begin().await?;
     users::clear_totp(&txn, &user.id, now).await?;
+    passkeys::remove_all(&txn, &user.id).await?;
     recovery_codes::remove_all(&txn, &user.id).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Turns off the user's authenticator app, unless it is the last second factor
+/// of a user whose policy requires one. The recovery codes go with the last factor.
+pub async fn remove_totp(
+    db: &DatabaseConnection,
+    user: &User,
+    required: bool,
+    now: i64,
+) -> Result<(), Refusal> {
+    let factors = Factors::of(db, user).await?;
+    if !factors.totp {
+        return Ok(());
+    }
+    if !factors.may_remove_one(required) {
+        return Err(Refusal::Conflict(
+            "this is the account's last second factor, and its policy requires one".into(),
+        ));
+    }
+    let txn = db.begin().await?;
+    users::clear_totp(&txn, &user.id, now).await?;
+    if factors.passkeys == 0 {
+        recovery_codes::remove_all(&txn, &user.id).await?;
+    }
     txn.commit().await?;
     Ok(())
 }

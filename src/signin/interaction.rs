@@ -160,21 +160,23 @@ fn has_prompt(pending: &PendingRequest, value: &str) -> bool {
         .is_some_and(|p| p.split(' ').any(|v| v == value))
 }
 
-pub fn user_facts(user: &User) -> UserFacts {
-    UserFacts {
+pub async fn user_facts(state: &AppState, user: &User) -> Result<UserFacts> {
+    Ok(UserFacts {
         disabled: user.disabled,
-        enrolled: mfa::is_enrolled(user),
+        enrolled: mfa::is_enrolled(&state.db, user).await?,
         policy: user.mfa_policy.as_deref().and_then(mfa::MfaPolicy::parse),
-    }
+    })
 }
 
-pub fn session_facts(session: &Session, user: &User) -> SessionFacts {
-    SessionFacts {
+pub async fn session_facts(state: &AppState, session: &Session, user: &User) -> Result<SessionFacts> {
+    let amr = from_json_list(&session.amr);
+    Ok(SessionFacts {
         auth_time: session.auth_time,
         expires_at: session.expires_at,
-        second_factor: mfa::has_second_factor(&from_json_list(&session.amr)),
-        user: user_facts(user),
-    }
+        second_factor: mfa::has_second_factor(&amr),
+        password: mfa::has_password(&amr),
+        user: user_facts(state, user).await?,
+    })
 }
 
 pub fn request_facts(pending: &PendingRequest) -> RequestFacts {
@@ -213,10 +215,18 @@ impl Interaction {
             (Some((_, user)), Some(client)) => groups::admits(&state.db, client, &user.id).await?,
             _ => true,
         };
+        let password_user = match &self.password_user {
+            Some(user) => Some(user_facts(state, user).await?),
+            None => None,
+        };
+        let session = match &self.session {
+            Some((s, u)) => Some(session_facts(state, s, u).await?),
+            None => None,
+        };
         Ok(next::next(&Facts {
             request: request_facts(&self.pending),
-            password_user: self.password_user.as_ref().map(user_facts),
-            session: self.session.as_ref().map(|(s, u)| session_facts(s, u)),
+            password_user,
+            session,
             client: self.client.as_ref().map(|c| next::ClientFacts {
                 skip_consent: c.skip_consent,
                 admits_user,
@@ -299,17 +309,24 @@ impl Interaction {
 
 /// The decision for the account page, which is a sign-in without a client: Issue
 /// when the browser's session is good enough for it as it is.
-pub fn account_decision(state: &AppState, session: Option<&(Session, User)>) -> Next {
-    next::next(&Facts {
+pub async fn account_decision(
+    state: &AppState,
+    session: Option<&(Session, User)>,
+) -> Result<Next> {
+    let session = match session {
+        Some((s, u)) => Some(session_facts(state, s, u).await?),
+        None => None,
+    };
+    Ok(next::next(&Facts {
         request: RequestFacts::default(),
         password_user: None,
-        session: session.map(|(s, u)| session_facts(s, u)),
+        session,
         client: None,
         consent_remembered: false,
         consent_answer: None,
         policy: state.config.mfa_policy,
         now: state.now(),
-    })
+    }))
 }
 
 /// `/login?request_id=…` and the like.

@@ -35,6 +35,8 @@ pub struct SessionFacts {
     pub expires_at: i64,
     /// amr of the session includes a second factor.
     pub second_factor: bool,
+    /// The session was signed in with the password (not a passkey alone).
+    pub password: bool,
     pub user: UserFacts,
 }
 
@@ -100,9 +102,17 @@ fn login_required() -> Next {
     ))
 }
 
-/// Whether `user` must present a second factor in this sign-in.
-pub fn second_factor_due(user: &UserFacts, policy: MfaPolicy, request: &RequestFacts) -> bool {
-    user.enrolled
+/// Whether `user` must present a second factor in this sign-in: the policy or the
+/// request asks for two factors, or the user has one set up and signed in with
+/// the password. (A passkey sign-in without user verification stays one factor
+/// for an enrolled user whom nothing requires two.)
+pub fn second_factor_due(
+    user: &UserFacts,
+    policy: MfaPolicy,
+    request: &RequestFacts,
+    with_password: bool,
+) -> bool {
+    (user.enrolled && with_password)
         || user.policy.unwrap_or(policy) == MfaPolicy::Required
         || request.wants_second_factor
 }
@@ -139,13 +149,16 @@ pub fn next(facts: &Facts) -> Next {
             Next::Login
         };
     }
-    if second_factor_due(&session.user, facts.policy, request) && !session.second_factor {
+    let due = second_factor_due(&session.user, facts.policy, request, session.password);
+    if due && !session.second_factor {
         if request.prompt_none {
             return login_required();
         }
-        // An enrolled user steps up with the factor alone. Setting one up starts
-        // from the password again: a session cookie alone must not enroll a factor.
-        return if session.user.enrolled {
+        // An enrolled user steps up with the factor alone, after the password.
+        // Setting one up starts from the password again (a session cookie alone
+        // must not enroll a factor), and so does a passkey session: a second
+        // possession factor on top of a passkey would not make two kinds.
+        return if session.user.enrolled && session.password {
             Next::SecondFactor(SecondFactor::Verify)
         } else {
             Next::Login
@@ -215,6 +228,7 @@ mod tests {
             auth_time: NOW - 100,
             expires_at: NOW + 100,
             second_factor: false,
+            password: true,
             user,
         }
     }
@@ -340,6 +354,46 @@ mod tests {
                     let mut s = session(enrolled());
                     s.second_factor = true;
                     f.session = Some(s);
+                }),
+                issue(),
+            ),
+            (
+                "passkey session without user verification, enrolled, optional",
+                Box::new(|f| {
+                    let mut s = session(enrolled());
+                    s.password = false;
+                    f.session = Some(s);
+                }),
+                issue(),
+            ),
+            (
+                "passkey session without user verification, policy required",
+                Box::new(|f| {
+                    let mut s = session(enrolled());
+                    s.password = false;
+                    f.session = Some(s);
+                    f.policy = MfaPolicy::Required;
+                }),
+                Next::Login,
+            ),
+            (
+                "passkey session without user verification, acr_values=2",
+                Box::new(|f| {
+                    let mut s = session(enrolled());
+                    s.password = false;
+                    f.session = Some(s);
+                    f.request.wants_second_factor = true;
+                }),
+                Next::Login,
+            ),
+            (
+                "passkey session with user verification, policy required",
+                Box::new(|f| {
+                    let mut s = session(enrolled());
+                    s.password = false;
+                    s.second_factor = true;
+                    f.session = Some(s);
+                    f.policy = MfaPolicy::Required;
                 }),
                 issue(),
             ),

@@ -9,6 +9,7 @@ pub mod consents;
 pub mod entities;
 pub mod grants;
 pub mod groups;
+pub mod passkeys;
 pub mod recovery_codes;
 pub mod refresh_tokens;
 pub mod revoked_client_tokens;
@@ -17,6 +18,7 @@ pub mod signing_keys;
 mod sqlite_busy;
 pub mod throttles;
 pub mod users;
+pub mod webauthn_ceremonies;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};

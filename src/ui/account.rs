@@ -7,9 +7,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
+use crate::auth::mfa::{Factors, Proof};
 use crate::auth::{mfa, password, recovery, session};
 use crate::domain::attempts::{self, Attempt, Kind, Outcome};
+use crate::domain::passkeys::{self as domain_passkeys, Answer, Binding, Purpose};
 use crate::domain::sessions as domain_sessions;
+use crate::domain::users as domain_users;
 use crate::error::{Error, Result};
 use crate::signin::interaction::{self, Interaction};
 use crate::signin::{fresh, next::Next};
@@ -22,19 +25,22 @@ use crate::store::users::{self, User};
 use crate::ui::csrf;
 use crate::ui::login::{csrf_failed, known_device, locked_page};
 use crate::ui::mfa_step::{confirm_enrollment, enroll_page, verify_second_factor};
-use crate::ui::pages::{render_page, AccountPage, ConfirmPage, RecoveryCodesPage, SessionLine};
+use crate::ui::pages::{
+    render_page, AccountPage, ConfirmPage, PasskeyLine, RecoveryCodesPage, SessionLine,
+};
+use crate::ui::passkeys::{self as ui_passkeys, refused};
 use crate::web::client_ip::ClientIp;
 use sea_orm::TransactionTrait;
 
 /// The signed-in user, or the sign-in that leads back here. The account page asks
 /// the same decision as every sign-in: a session that lacks a second factor now
 /// due is sent through that step first.
-async fn signed_in(
+pub async fn signed_in(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<std::result::Result<(Session, User), Response>> {
     let current = interaction::signed_in_user(state, headers).await?;
-    let next = interaction::account_decision(state, current.as_ref());
+    let next = interaction::account_decision(state, current.as_ref()).await?;
     if let (Next::Issue { .. }, Some(found)) = (&next, &current) {
         return Ok(Ok(found.clone()));
     }
@@ -52,14 +58,15 @@ async fn signed_in(
 
 /// Whether the session has re-authenticated recently enough for a change to how
 /// the account signs in.
-fn is_fresh(state: &AppState, current: &Session, user: &User) -> bool {
+pub async fn is_fresh(state: &AppState, current: &Session, user: &User) -> Result<bool> {
     let last = current.confirmed_at.unwrap_or(0).max(current.auth_time);
     let second_factor = mfa::has_second_factor(&from_json_list(&current.amr));
-    fresh::is_fresh(last, second_factor, mfa::is_enrolled(user), state.now())
+    let enrolled = mfa::is_enrolled(&state.db, user).await?;
+    Ok(fresh::is_fresh(last, second_factor, enrolled, state.now()))
 }
 
 /// Sends a session that is not fresh to "confirm it's you".
-fn confirm_first() -> Response {
+pub fn confirm_first() -> Response {
     Redirect::to("/account/confirm").into_response()
 }
 
@@ -98,13 +105,28 @@ async fn page(
             id: s.id,
         })
         .collect();
+    let factors = Factors::of(&state.db, user).await?;
+    let required = policy_requires(state, user);
+    let passkeys = domain_passkeys::list(state, user)
+        .await?
+        .into_iter()
+        .map(|p| PasskeyLine {
+            created: timestamp(p.created_at),
+            last_used: p.last_used_at.map(timestamp).unwrap_or_default(),
+            removable: factors.may_remove_one(required),
+            id: p.id,
+            name: p.name,
+        })
+        .collect();
     let page = AccountPage {
         username: user.username.clone(),
         csrf,
         sessions,
-        totp_enabled: user.totp_secret.is_some(),
-        mfa_required: policy_requires(state, user),
+        totp_enabled: factors.totp,
+        mfa_required: required,
         recovery_remaining: recovery_codes::remaining(&state.db, &user.id).await?,
+        passkeys,
+        enrolled: factors.any(),
         notice,
         password_error: password_error.clone(),
     };
@@ -128,7 +150,7 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Result<R
 }
 
 /// Runs a form action for the signed-in user after the CSRF check.
-async fn guarded(
+pub async fn guarded(
     state: &AppState,
     headers: &HeaderMap,
     csrf_token: &str,
@@ -245,10 +267,10 @@ pub async fn totp_page(State(state): State<AppState>, headers: HeaderMap) -> Res
         if user.totp_secret.is_some() {
             return Ok(Redirect::to("/account").into_response());
         }
-        if !is_fresh(&state, &current, &user) {
+        if !is_fresh(&state, &current, &user).await? {
             return Ok(confirm_first());
         }
-        enroll_page(&state, &headers, "/account/totp", "", &user, None, None)
+        enroll_page(&state, &headers, "/account/totp", "", &user, None, None, None)
     }
     .await
     .map_err(Error::on_page)
@@ -278,7 +300,7 @@ pub async fn totp_enroll(
         if user.totp_secret.is_some() {
             return Ok(Redirect::to("/account").into_response());
         }
-        if !is_fresh(&state, &current, &user) {
+        if !is_fresh(&state, &current, &user).await? {
             return Ok(confirm_first());
         }
         let Some(codes) =
@@ -293,6 +315,7 @@ pub async fn totp_enroll(
                 &user,
                 Some(&form.sealed_secret),
                 Some(error.into()),
+                None,
             );
         };
         audit::record(&state.db, event("mfa_enrolled", &user, &ip), state.now()).await?;
@@ -308,7 +331,7 @@ pub async fn totp_enroll(
     .map_err(Error::on_page)
 }
 
-fn codes_page(codes: Vec<String>) -> Response {
+pub fn codes_page(codes: Vec<String>) -> Response {
     render_page(
         StatusCode::OK,
         &RecoveryCodesPage {
@@ -335,21 +358,14 @@ pub async fn totp_remove(
             Ok(found) => found,
             Err(redirect) => return Ok(redirect),
         };
-        if policy_requires(&state, &user) {
-            return Err(Error::page(
-                StatusCode::FORBIDDEN,
-                "Two-step verification is required",
-                "Your account must use two-step verification, so it cannot be turned off.",
-            ));
-        }
-        if !is_fresh(&state, &current, &user) {
+        if !is_fresh(&state, &current, &user).await? {
             return Ok(confirm_first());
         }
         let now = state.now();
-        let txn = state.db.begin().await?;
-        users::clear_totp(&txn, &user.id, now).await?;
-        recovery_codes::remove_all(&txn, &user.id).await?;
-        txn.commit().await?;
+        let required = policy_requires(&state, &user);
+        domain_users::remove_totp(&state.db, &user, required, now)
+            .await
+            .map_err(refused)?;
         audit::record(&state.db, event("mfa_removed", &user, &ip), now).await?;
         Ok(Redirect::to("/account").into_response())
     }
@@ -368,10 +384,10 @@ pub async fn regenerate_codes(
             Ok(found) => found,
             Err(redirect) => return Ok(redirect),
         };
-        if user.totp_secret.is_none() {
+        if !mfa::is_enrolled(&state.db, &user).await? {
             return Ok(Redirect::to("/account").into_response());
         }
-        if !is_fresh(&state, &current, &user) {
+        if !is_fresh(&state, &current, &user).await? {
             return Ok(confirm_first());
         }
         let now = state.now();
@@ -419,20 +435,21 @@ async fn current_password(
     .await
 }
 
-/// "Confirm it's you": the password, and the second factor when the user has one.
+/// "Confirm it's you": the password, and the second factor when the user has one;
+/// or a passkey that verifies the user (two factors in one).
 pub async fn confirm_page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
     async {
         let (_, user) = match signed_in(&state, &headers).await? {
             Ok(found) => found,
             Err(redirect) => return Ok(redirect),
         };
-        confirm_form(&state, &headers, &user, None)
+        confirm_form(&state, &headers, &user, None).await
     }
     .await
     .map_err(Error::on_page)
 }
 
-fn confirm_form(
+async fn confirm_form(
     state: &AppState,
     headers: &HeaderMap,
     user: &User,
@@ -444,14 +461,26 @@ fn confirm_form(
     } else {
         StatusCode::OK
     };
+    let (browser_hash, binding_cookie) = ui_passkeys::browser(state, headers);
+    let binding = Binding {
+        browser_hash: &browser_hash,
+        request_id: None,
+    };
+    let passkey = domain_passkeys::begin_check(state, user, Purpose::Confirm, binding)
+        .await?
+        .map(|started| {
+            ui_passkeys::form(started, "/account/confirm", "get", "", "Confirm with a passkey")
+        });
     let page = ConfirmPage {
         username: user.username.clone(),
         csrf,
-        needs_code: mfa::is_enrolled(user),
+        needs_code: mfa::is_enrolled(&state.db, user).await?,
         minutes: fresh::WINDOW / 60,
         error,
+        passkey,
     };
-    Ok(csrf::attach(render_page(status, &page), cookie))
+    let response = csrf::attach(render_page(status, &page), cookie);
+    Ok(interaction::with_cookies(response, binding_cookie))
 }
 
 #[derive(Deserialize)]
@@ -462,6 +491,10 @@ pub struct ConfirmForm {
     password: String,
     #[serde(default)]
     code: String,
+    #[serde(default)]
+    ceremony: String,
+    #[serde(default)]
+    credential: String,
 }
 
 pub async fn confirm(
@@ -475,46 +508,87 @@ pub async fn confirm(
             Ok(found) => found,
             Err(redirect) => return Ok(redirect),
         };
-        let wrong = || {
-            let message = if mfa::is_enrolled(&user) {
+        let enrolled = mfa::is_enrolled(&state.db, &user).await?;
+        let second_factor = Attempt {
+            kind: Kind::SecondFactor,
+            username: &user.username,
+            user_id: Some(&user.id),
+            client_id: None,
+            ip: &ip,
+            device: None,
+        };
+        let amr: Vec<&str> = if !form.credential.is_empty() {
+            let (browser_hash, _) = ui_passkeys::browser(&state, &headers);
+            let binding = Binding {
+                browser_hash: &browser_hash,
+                request_id: None,
+            };
+            let answer = Answer {
+                ceremony: &form.ceremony,
+                credential: &form.credential,
+            };
+            let checked = attempts::guard(
+                &state,
+                &second_factor,
+                domain_passkeys::check(&state, &user, Purpose::Confirm, binding, answer, &ip, None),
+            )
+            .await?;
+            match checked {
+                // A passkey alone confirms only when it verified the user.
+                Outcome::Passed(proof @ Proof::Passkey {
+                    user_verified: true,
+                }) => proof.amr().to_vec(),
+                Outcome::Passed(_) => {
+                    let message = "That passkey did not ask for your PIN, fingerprint or face. \
+                                   Confirm with your password instead.";
+                    return confirm_form(&state, &headers, &user, Some(message.into())).await;
+                }
+                Outcome::Locked { retry_after } => {
+                    return Ok(locked_page(retry_after, "/account/confirm"))
+                }
+                Outcome::Failed => {
+                    let message = "That passkey could not be verified. Try again.";
+                    return confirm_form(&state, &headers, &user, Some(message.into())).await;
+                }
+            }
+        } else {
+            let wrong = if enrolled {
                 "The password or the code is not correct."
             } else {
                 "The password is not correct."
             };
-            confirm_form(&state, &headers, &user, Some(message.into()))
-        };
-        let password_ok = current_password(&state, &headers, &user, &ip, &form.password).await?;
-        match password_ok {
-            Outcome::Passed(()) => {}
-            Outcome::Locked { retry_after } => {
-                return Ok(locked_page(retry_after, "/account/confirm"))
-            }
-            Outcome::Failed => return wrong(),
-        }
-        let mut amr = vec![mfa::AMR_PASSWORD.to_string()];
-        if mfa::is_enrolled(&user) {
-            let attempt = Attempt {
-                kind: Kind::SecondFactor,
-                username: &user.username,
-                user_id: Some(&user.id),
-                client_id: None,
-                ip: &ip,
-                device: None,
-            };
-            let code_ok = attempts::guard(
-                &state,
-                &attempt,
-                verify_second_factor(&state, &user, &form.code),
-            )
-            .await?;
-            match code_ok {
-                Outcome::Passed(_) => amr.push(mfa::AMR_OTP.to_string()),
+            let password_ok =
+                current_password(&state, &headers, &user, &ip, &form.password).await?;
+            match password_ok {
+                Outcome::Passed(()) => {}
                 Outcome::Locked { retry_after } => {
                     return Ok(locked_page(retry_after, "/account/confirm"))
                 }
-                Outcome::Failed => return wrong(),
+                Outcome::Failed => {
+                    return confirm_form(&state, &headers, &user, Some(wrong.into())).await
+                }
             }
-        }
+            let mut amr = vec![mfa::AMR_PASSWORD];
+            if enrolled {
+                let code_ok = attempts::guard(
+                    &state,
+                    &second_factor,
+                    verify_second_factor(&state, &user, &form.code),
+                )
+                .await?;
+                match code_ok {
+                    Outcome::Passed(proof) => amr.extend_from_slice(proof.amr()),
+                    Outcome::Locked { retry_after } => {
+                        return Ok(locked_page(retry_after, "/account/confirm"))
+                    }
+                    Outcome::Failed => {
+                        return confirm_form(&state, &headers, &user, Some(wrong.into())).await
+                    }
+                }
+            }
+            amr
+        };
+        let amr: Vec<String> = amr.into_iter().map(str::to_string).collect();
         let cookie = session::reauthenticated(&state, &current.id, &amr).await?;
         audit::record(&state.db, event("reauthenticated", &user, &ip), state.now()).await?;
         Ok(interaction::with_cookies(

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::auth::{known_device, mfa, session};
 use crate::domain::attempts::{self, Attempt, Kind, Outcome};
+use crate::domain::passkeys;
 use crate::error::{Error, Result};
 use crate::signin::interaction::RequestIdQuery;
 use crate::signin::interaction::{self, continue_url, expired, with_cookies, Interaction};
@@ -19,6 +20,7 @@ use crate::store::authorization_requests::{self, PendingRequest};
 use crate::store::users;
 use crate::ui::csrf;
 use crate::ui::pages::{render_page, LockedPage, LoginPage};
+use crate::ui::passkeys as ui_passkeys;
 use crate::web::client_ip::ClientIp;
 
 pub async fn show(
@@ -36,7 +38,7 @@ pub async fn show(
             return signin.respond(&state, next).await;
         }
         let username = signin.pending.login_hint.clone().unwrap_or_default();
-        render(&state, &headers, &signin, username, None, StatusCode::OK)
+        render(&state, &headers, &signin, username, None, StatusCode::OK).await
     }
     .await
     .map_err(Error::on_page)
@@ -51,7 +53,9 @@ pub fn audience_name(signin: &Interaction) -> String {
         .unwrap_or_else(|| "your Gatehouse account".into())
 }
 
-fn render(
+/// The login page: the password form, and a passkey sign-in (the button, and the
+/// username field's autofill) for the same request.
+pub async fn render(
     state: &AppState,
     headers: &HeaderMap,
     signin: &Interaction,
@@ -60,12 +64,26 @@ fn render(
     status: StatusCode,
 ) -> Result<Response> {
     let (csrf, cookie) = csrf::ensure(headers, state.config.secure_cookies());
+    let binding = passkeys::Binding {
+        browser_hash: signin.pending.browser_hash.as_deref().unwrap_or_default(),
+        request_id: Some(&signin.pending.id),
+    };
+    let started = passkeys::begin_signin(state, binding).await?;
+    let mut passkey = ui_passkeys::form(
+        started,
+        "/login/passkey",
+        "get",
+        &signin.pending.id,
+        "Sign in with a passkey",
+    );
+    passkey.autofill = true;
     let page = LoginPage {
         client_name: audience_name(signin),
         request_id: signin.pending.id.clone(),
         csrf,
         username,
         error,
+        passkey: Some(passkey),
     };
     Ok(csrf::attach(render_page(status, &page), cookie))
 }
@@ -165,12 +183,13 @@ pub async fn submit(
                     form.username,
                     Some(message),
                     status,
-                );
+                )
+                .await;
             }
         };
         let facts = interaction::request_facts(&signin.pending);
-        let user_facts = interaction::user_facts(user);
-        if next::second_factor_due(&user_facts, state.config.mfa_policy, &facts) {
+        let user_facts = interaction::user_facts(&state, user).await?;
+        if next::second_factor_due(&user_facts, state.config.mfa_policy, &facts, true) {
             // The second step follows, for this user, in this (bound) browser.
             if !authorization_requests::await_second_factor(&state.db, &signin.pending.id, &user.id)
                 .await?

@@ -1,5 +1,6 @@
-//! The second step of a sign-in: a TOTP or recovery code, or, when a second factor
-//! is required and none is set up yet, enrolling one before any code is issued.
+//! The second step of a sign-in: a passkey, a TOTP or a recovery code; or, when a
+//! second factor is required and none is set up yet, setting one up (a passkey or
+//! an authenticator app) before any code is issued.
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -9,8 +10,10 @@ use base64::Engine;
 use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
+use crate::auth::mfa::Proof;
 use crate::auth::{mfa, recovery, session, totp};
 use crate::domain::attempts::{self, Attempt, Kind, Outcome};
+use crate::domain::passkeys::{self, Answer, Binding, Purpose};
 use crate::error::{Error, Result};
 use crate::signin::interaction::RequestIdQuery;
 use crate::signin::interaction::{self, continue_url, expired, with_cookies, Interaction};
@@ -22,7 +25,8 @@ use crate::store::recovery_codes;
 use crate::store::users::{self, User};
 use crate::ui::csrf;
 use crate::ui::login::{audience_name, csrf_failed, locked_page, start_session};
-use crate::ui::pages::{render_page, EnrollPage, MfaPage, RecoveryCodesPage};
+use crate::ui::pages::{render_page, EnrollPage, MfaPage, PasskeyForm, RecoveryCodesPage};
+use crate::ui::passkeys as ui_passkeys;
 use crate::web::client_ip::ClientIp;
 
 /// The sign-in waiting for a second factor, and whose; or the answer to give
@@ -53,10 +57,12 @@ pub async fn show(
             Err(elsewhere) => return Ok(elsewhere),
         };
         match step {
-            SecondFactor::Verify => code_page(&state, &headers, &signin, None, StatusCode::OK),
+            SecondFactor::Verify => {
+                code_page(&state, &headers, &signin, &user, None, StatusCode::OK).await
+            }
             // Required but not set up: enrol now, before any code is issued.
             SecondFactor::Enroll => {
-                signin_enroll_page(&state, &headers, &signin, &user, None, None)
+                signin_enroll_page(&state, &headers, &signin, &user, None, None).await
             }
         }
     }
@@ -64,19 +70,35 @@ pub async fn show(
     .map_err(Error::on_page)
 }
 
-fn code_page(
+/// A passkey ceremony of this sign-in is bound to its browser and its request.
+fn binding(signin: &Interaction) -> Binding<'_> {
+    Binding {
+        browser_hash: signin.pending.browser_hash.as_deref().unwrap_or_default(),
+        request_id: Some(&signin.pending.id),
+    }
+}
+
+async fn code_page(
     state: &AppState,
     headers: &HeaderMap,
     signin: &Interaction,
+    user: &User,
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response> {
     let (csrf, cookie) = csrf::ensure(headers, state.config.secure_cookies());
+    let passkey = passkeys::begin_check(state, user, Purpose::SecondFactor, binding(signin))
+        .await?
+        .map(|started| {
+            let action = "/login/mfa/passkey";
+            ui_passkeys::form(started, action, "get", &signin.pending.id, "Use a passkey")
+        });
     let page = MfaPage {
         client_name: audience_name(signin),
         request_id: signin.pending.id.clone(),
         csrf,
         error,
+        passkey,
     };
     Ok(csrf::attach(render_page(status, &page), cookie))
 }
@@ -99,6 +121,7 @@ pub fn enroll_page(
     user: &User,
     sealed: Option<&str>,
     error: Option<String>,
+    passkey: Option<PasskeyForm>,
 ) -> Result<Response> {
     let master = state.keys.master();
     let secret = match sealed.and_then(|s| master.open(&enroll_context(user), s)) {
@@ -120,6 +143,7 @@ pub fn enroll_page(
         secret_text: totp::secret_text(&secret),
         sealed_secret: master.seal(&enroll_context(user), &secret),
         error: error.clone(),
+        passkey,
     };
     let status = if error.is_some() {
         StatusCode::UNAUTHORIZED
@@ -129,8 +153,8 @@ pub fn enroll_page(
     Ok(csrf::attach(render_page(status, &page), cookie))
 }
 
-/// The enrollment page of a sign-in in progress.
-fn signin_enroll_page(
+/// The enrollment page of a sign-in in progress: a passkey or an authenticator app.
+async fn signin_enroll_page(
     state: &AppState,
     headers: &HeaderMap,
     signin: &Interaction,
@@ -138,6 +162,14 @@ fn signin_enroll_page(
     sealed: Option<&str>,
     error: Option<String>,
 ) -> Result<Response> {
+    let started = passkeys::begin_registration(state, user, binding(signin)).await?;
+    let passkey = ui_passkeys::form(
+        started,
+        "/login/mfa/passkey",
+        "create",
+        &signin.pending.id,
+        "Create a passkey",
+    );
     enroll_page(
         state,
         headers,
@@ -146,6 +178,7 @@ fn signin_enroll_page(
         user,
         sealed,
         error,
+        Some(passkey),
     )
 }
 
@@ -186,7 +219,7 @@ pub async fn verify_second_factor(
     state: &AppState,
     user: &User,
     code: &str,
-) -> Result<Option<&'static str>> {
+) -> Result<Option<Proof>> {
     let code = code.trim();
     let now = state.now();
     if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
@@ -202,11 +235,11 @@ pub async fn verify_second_factor(
             Some(step) => users::accept_totp_step(&state.db, &user.id, step).await?,
             None => false,
         };
-        return Ok(accepted.then_some("totp"));
+        return Ok(accepted.then_some(Proof::Totp));
     }
     let key = state.keys.recovery_codes();
     let used = recovery_codes::consume(&state.db, key, &user.id, code, now).await?;
-    Ok(used.then_some("recovery_code"))
+    Ok(used.then_some(Proof::RecoveryCode))
 }
 
 #[derive(Deserialize)]
@@ -236,78 +269,208 @@ pub async fn submit(
             Err(elsewhere) => return Ok(elsewhere),
         };
         if step == SecondFactor::Enroll {
-            return signin_enroll_page(&state, &headers, &signin, &user, None, None);
+            return signin_enroll_page(&state, &headers, &signin, &user, None, None).await;
         }
-        let client_id = signin.pending.client_id.as_deref();
-        let attempt = Attempt {
-            kind: Kind::SecondFactor,
-            username: &user.username,
-            user_id: Some(&user.id),
-            client_id,
-            ip: &ip,
-            device: None,
-        };
+        let attempt = second_factor_attempt(&signin, &user, &ip);
         let checked = attempts::guard(
             &state,
             &attempt,
             verify_second_factor(&state, &user, &form.code),
         )
         .await?;
-        let method = match checked {
-            Outcome::Passed(method) => method,
+        let proof = match checked {
+            Outcome::Passed(proof) => proof,
             Outcome::Locked { retry_after } => {
                 let back = interaction::step_url("/login/mfa", &signin.pending);
                 return Ok(locked_page(retry_after, &back));
             }
             Outcome::Failed => {
-                return code_page(
-                    &state,
-                    &headers,
-                    &signin,
-                    Some("That code is not valid. Try the current code from your app.".into()),
-                    StatusCode::UNAUTHORIZED,
-                )
+                let error = "That code is not valid. Try the current code from your app.";
+                let status = StatusCode::UNAUTHORIZED;
+                return code_page(&state, &headers, &signin, &user, Some(error.into()), status)
+                    .await;
             }
         };
-        let now = state.now();
-        let event = |kind, detail| Event {
-            kind,
-            user_id: Some(&user.id),
-            client_id,
-            ip: Some(&ip),
-            detail,
-        };
-        audit::record(&state.db, event("mfa_ok", Some(method)), now).await?;
-        if method == "recovery_code" {
-            audit::record(&state.db, event("recovery_code_used", None), now).await?;
-        }
-        audit::record(&state.db, event("login_ok", Some("pwd otp")), now).await?;
-        crate::observability::metrics::login(true);
-        let amr = [mfa::AMR_PASSWORD, mfa::AMR_OTP];
-        match (&signin.password_user, &signin.session) {
-            // The password was given for this request: a new session.
-            (Some(_), _) => {
-                crate::ui::login::finish(&state, &headers, &ip, &signin.pending, &user.id, &amr)
-                    .await
-            }
-            // Step-up of the browser's session: it now has the second factor.
-            (None, Some((session, _))) => {
-                if !authorization_requests::mark_authenticated(&state.db, &signin.pending).await? {
-                    return Err(expired());
-                }
-                let amr: Vec<String> = amr.iter().map(|m| m.to_string()).collect();
-                let cookie = session::reauthenticated(&state, &session.id, &amr)
-                    .await?
-                    .ok_or_else(expired)?;
-                let mut response = Redirect::to(&continue_url(&signin.pending)).into_response();
-                response.headers_mut().append(header::SET_COOKIE, cookie);
-                Ok(response)
-            }
-            (None, None) => Err(expired()),
-        }
+        second_step_passed(&state, &headers, &ip, &signin, &user, proof).await
     }
     .await
     .map_err(Error::on_page)
+}
+
+fn second_factor_attempt<'a>(signin: &'a Interaction, user: &'a User, ip: &'a str) -> Attempt<'a> {
+    Attempt {
+        kind: Kind::SecondFactor,
+        username: &user.username,
+        user_id: Some(&user.id),
+        client_id: signin.pending.client_id.as_deref(),
+        ip,
+        device: None,
+    }
+}
+
+/// The second step checked out: audit it, then a new session (the password was
+/// given for this request) or the browser's session stepped up.
+async fn second_step_passed(
+    state: &AppState,
+    headers: &HeaderMap,
+    ip: &str,
+    signin: &Interaction,
+    user: &User,
+    proof: Proof,
+) -> Result<Response> {
+    let client_id = signin.pending.client_id.as_deref();
+    let now = state.now();
+    let event = |kind, detail| Event {
+        kind,
+        user_id: Some(&user.id),
+        client_id,
+        ip: Some(ip),
+        detail,
+    };
+    audit::record(&state.db, event("mfa_ok", Some(proof.as_str())), now).await?;
+    if proof == Proof::RecoveryCode {
+        audit::record(&state.db, event("recovery_code_used", None), now).await?;
+    }
+    let mut amr = vec![mfa::AMR_PASSWORD];
+    amr.extend_from_slice(proof.amr());
+    let detail = amr.join(" ");
+    audit::record(&state.db, event("login_ok", Some(&detail)), now).await?;
+    crate::observability::metrics::login(true);
+    match (&signin.password_user, &signin.session) {
+        // The password was given for this request: a new session.
+        (Some(_), _) => {
+            crate::ui::login::finish(state, headers, ip, &signin.pending, &user.id, &amr).await
+        }
+        // Step-up of the browser's session: it now has the second factor.
+        (None, Some((session, _))) => {
+            if !authorization_requests::mark_authenticated(&state.db, &signin.pending).await? {
+                return Err(expired());
+            }
+            let amr: Vec<String> = amr.iter().map(|m| m.to_string()).collect();
+            let cookie = session::reauthenticated(state, &session.id, &amr)
+                .await?
+                .ok_or_else(expired)?;
+            let mut response = Redirect::to(&continue_url(&signin.pending)).into_response();
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+            Ok(response)
+        }
+        (None, None) => Err(expired()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasskeyStepForm {
+    #[serde(default)]
+    request_id: String,
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    ceremony: String,
+    #[serde(default)]
+    credential: String,
+}
+
+/// The second step with a passkey: one of the user's passkeys, or (enrollment
+/// under a required policy) a new one.
+pub async fn passkey(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(form): Form<PasskeyStepForm>,
+) -> Result<Response> {
+    async {
+        if !csrf::verify(&headers, &form.csrf, state.config.secure_cookies()) {
+            return Err(csrf_failed());
+        }
+        let (signin, step, user) = match load(&state, &headers, &form.request_id).await? {
+            Ok(found) => found,
+            Err(elsewhere) => return Ok(elsewhere),
+        };
+        let answer = Answer {
+            ceremony: &form.ceremony,
+            credential: &form.credential,
+        };
+        if step == SecondFactor::Enroll {
+            return enroll_passkey(&state, &headers, &ip, &signin, &user, answer).await;
+        }
+        let attempt = second_factor_attempt(&signin, &user, &ip);
+        let client_id = signin.pending.client_id.as_deref();
+        let check = passkeys::check(
+            &state,
+            &user,
+            Purpose::SecondFactor,
+            binding(&signin),
+            answer,
+            &ip,
+            client_id,
+        );
+        let proof = match attempts::guard(&state, &attempt, check).await? {
+            Outcome::Passed(proof) => proof,
+            Outcome::Locked { retry_after } => {
+                let back = interaction::step_url("/login/mfa", &signin.pending);
+                return Ok(locked_page(retry_after, &back));
+            }
+            Outcome::Failed => {
+                let error = "That passkey could not be verified. Try again, or enter a code.";
+                let status = StatusCode::UNAUTHORIZED;
+                return code_page(&state, &headers, &signin, &user, Some(error.into()), status)
+                    .await;
+            }
+        };
+        second_step_passed(&state, &headers, &ip, &signin, &user, proof).await
+    }
+    .await
+    .map_err(Error::on_page)
+}
+
+/// A passkey set up as the required second factor during sign-in.
+async fn enroll_passkey(
+    state: &AppState,
+    headers: &HeaderMap,
+    ip: &str,
+    signin: &Interaction,
+    user: &User,
+    answer: Answer<'_>,
+) -> Result<Response> {
+    let pending = &signin.pending;
+    let registered =
+        passkeys::finish_registration(state, user, binding(signin), answer, "", ip).await?;
+    let registered = match registered {
+        Ok(registered) => registered,
+        Err(failure) => {
+            let error = Some(failure.message().to_string());
+            return signin_enroll_page(state, headers, signin, user, None, error).await;
+        }
+    };
+    audit::record(
+        &state.db,
+        Event {
+            kind: "mfa_enrolled",
+            user_id: Some(&user.id),
+            client_id: pending.client_id.as_deref(),
+            ip: Some(ip),
+            detail: Some("passkey"),
+        },
+        state.now(),
+    )
+    .await?;
+    let proof = Proof::Passkey {
+        user_verified: registered.user_verified,
+    };
+    let mut amr = vec![mfa::AMR_PASSWORD];
+    amr.extend_from_slice(proof.amr());
+    let cookies = start_session(state, headers, ip, pending, &user.id, &amr).await?;
+    let response = match registered.recovery_codes {
+        Some(codes) => render_page(
+            StatusCode::OK,
+            &RecoveryCodesPage {
+                codes,
+                continue_to: continue_url(pending),
+            },
+        ),
+        None => Redirect::to(&continue_url(pending)).into_response(),
+    };
+    Ok(with_cookies(response, cookies))
 }
 
 /// Enrollment forced by policy during sign-in.
@@ -326,7 +489,7 @@ pub async fn enroll(
             Err(elsewhere) => return Ok(elsewhere),
         };
         if step == SecondFactor::Verify {
-            return code_page(&state, &headers, &signin, None, StatusCode::OK);
+            return code_page(&state, &headers, &signin, &user, None, StatusCode::OK).await;
         }
         let pending = &signin.pending;
         let Some(codes) =
@@ -341,7 +504,8 @@ pub async fn enroll(
                 &user,
                 sealed,
                 Some(error.into()),
-            );
+            )
+            .await;
         };
         let now = state.now();
         audit::record(

@@ -1,12 +1,15 @@
-//! The pages people see: login and consent, plus static assets.
+//! The pages people see: login (password or passkey), the second step, consent,
+//! the account page, plus static assets.
 
 pub mod account;
 pub mod consent;
 pub mod csrf;
 pub mod login;
+pub mod login_passkey;
 pub mod logout;
 pub mod mfa_step;
 pub mod pages;
+pub mod passkeys;
 pub mod static_files;
 
 use axum::http::StatusCode;

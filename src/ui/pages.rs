@@ -4,6 +4,21 @@ use askama::Template;
 
 pub use crate::web::page::{render_page, ErrorPage, FormPostPage};
 
+/// A form that runs a WebAuthn ceremony (static/passkey.js) and posts its answer.
+/// Hidden until the script shows it: without JavaScript it cannot work.
+pub struct PasskeyForm {
+    pub action: String,
+    /// `create` (register) or `get` (sign in, check).
+    pub mode: &'static str,
+    /// Also offered in the username field's autofill (conditional mediation).
+    pub autofill: bool,
+    pub request_id: String,
+    pub ceremony: String,
+    /// The options for `navigator.credentials`, JSON.
+    pub options: String,
+    pub button: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "login.html")]
 pub struct LoginPage {
@@ -12,6 +27,7 @@ pub struct LoginPage {
     pub csrf: String,
     pub username: String,
     pub error: Option<String>,
+    pub passkey: Option<PasskeyForm>,
 }
 
 /// One line of the consent page: a scope and what it lets the application see.
@@ -37,6 +53,8 @@ pub struct MfaPage {
     pub request_id: String,
     pub csrf: String,
     pub error: Option<String>,
+    /// The user's passkeys, offered beside the code.
+    pub passkey: Option<PasskeyForm>,
 }
 
 #[derive(Template)]
@@ -51,6 +69,8 @@ pub struct EnrollPage {
     /// The new secret sealed with the master key: kept by the browser until confirmed.
     pub sealed_secret: String,
     pub error: Option<String>,
+    /// A passkey instead, when the sign-in's enrollment offers one.
+    pub passkey: Option<PasskeyForm>,
 }
 
 #[derive(Template)]
@@ -78,8 +98,30 @@ pub struct AccountPage {
     /// The user's policy requires a second factor: it cannot be turned off.
     pub mfa_required: bool,
     pub recovery_remaining: u64,
+    pub passkeys: Vec<PasskeyLine>,
+    /// Whether any second factor is set up (recovery codes go with them).
+    pub enrolled: bool,
     pub notice: Option<String>,
     pub password_error: Option<String>,
+}
+
+pub struct PasskeyLine {
+    pub id: String,
+    pub name: String,
+    pub created: String,
+    pub last_used: String,
+    /// The last second factor of a user whose policy requires one.
+    pub removable: bool,
+}
+
+/// Adding a passkey on the account page: its name, then the authenticator.
+#[derive(Template)]
+#[template(path = "passkey_new.html")]
+pub struct PasskeyNewPage {
+    pub csrf: String,
+    pub name: String,
+    pub error: Option<String>,
+    pub passkey: PasskeyForm,
 }
 
 /// 429: too many failed attempts; how long to wait, and the way back.
@@ -99,6 +141,9 @@ pub struct ConfirmPage {
     pub needs_code: bool,
     pub minutes: i64,
     pub error: Option<String>,
+    /// The user's passkeys, in place of the code (or of both, when it verifies
+    /// the user).
+    pub passkey: Option<PasskeyForm>,
 }
 
 /// RP-Initiated Logout: asked when the request does not prove which client sent it.
