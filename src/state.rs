@@ -50,9 +50,8 @@ impl AppState {
         )?;
         let keys = Keys::start(&db, master, config.key_policy(), clock.now()).await?;
         let passwords = Passwords::new(config.password_hash_concurrency);
-        let passkeys = Arc::new(
-            RelyingParty::from_issuer(&config.issuer).map_err(|e| anyhow::anyhow!(e))?,
-        );
+        let passkeys =
+            Arc::new(RelyingParty::from_issuer(&config.issuer).map_err(|e| anyhow::anyhow!(e))?);
         let clients = Arc::new(ClientCache::new(config.client_cache_ttl));
         let trusted_proxies = Arc::new(config.trusted_proxy_list()?);
         Ok(AppState {

@@ -308,7 +308,8 @@ pub async fn set_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Removes the user's authenticator and recovery codes (a lost device).
+/// Removes the user's second factors: authenticator app, passkeys and recovery
+/// codes (a lost device).
 #[utoipa::path(post, path = "/users/{id}/reset-mfa", tag = "users",
     params(("id" = String, Path)),
     responses((status = 204), super::Errors),
@@ -322,6 +323,77 @@ pub async fn reset_mfa(
     rules::reset_mfa(&state.db, &user, state.now()).await?;
     let detail = format!("second factor of user {} removed", user.username);
     audit_change(&state, &actor, "mfa_reset", Some(&user.id), &detail).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A passkey of a user (its public part and use; the key itself never leaves the
+/// authenticator).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasskeyView {
+    pub id: String,
+    pub name: String,
+    /// base64url WebAuthn credential id.
+    pub credential_id: String,
+    pub sign_count: i64,
+    pub backup_eligible: bool,
+    pub backed_up: bool,
+    pub user_verified: bool,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+impl From<crate::store::passkeys::Passkey> for PasskeyView {
+    fn from(p: crate::store::passkeys::Passkey) -> PasskeyView {
+        PasskeyView {
+            id: p.id,
+            name: p.name,
+            credential_id: p.credential_id,
+            sign_count: p.sign_count,
+            backup_eligible: p.backup_eligible,
+            backed_up: p.backed_up,
+            user_verified: p.user_verified,
+            created_at: p.created_at,
+            last_used_at: p.last_used_at,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/users/{id}/passkeys", tag = "users", params(("id" = String, Path)),
+    responses((status = 200, body = inline(Page<PasskeyView>)), super::Errors),
+    security(("bearer" = ["gatehouse:admin.read"])))]
+pub async fn passkeys(
+    _: Reader,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Page<PasskeyView>>, Problem> {
+    let user = find(&state, &id).await?;
+    let items = crate::domain::passkeys::list(&state, &user)
+        .await
+        .map_err(Problem::internal)?
+        .into_iter()
+        .map(PasskeyView::from)
+        .collect();
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+/// Removes a passkey; refused (409) for the last second factor of a user whose
+/// policy requires one (`reset-mfa` removes every factor).
+#[utoipa::path(delete, path = "/users/{id}/passkeys/{passkey_id}", tag = "users",
+    params(("id" = String, Path), ("passkey_id" = String, Path)),
+    responses((status = 204), super::Errors),
+    security(("bearer" = ["gatehouse:admin"])))]
+pub async fn remove_passkey(
+    Writer(actor): Writer,
+    State(state): State<AppState>,
+    Path((id, passkey_id)): Path<(String, String)>,
+) -> Result<StatusCode, Problem> {
+    let user = find(&state, &id).await?;
+    crate::domain::passkeys::remove(&state, &user, &passkey_id).await?;
+    let detail = format!("passkey {passkey_id} of user {} removed", user.username);
+    audit_change(&state, &actor, "passkey_removed", Some(&user.id), &detail).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -48,7 +48,10 @@ pub struct Factors {
 }
 
 impl Factors {
-    pub async fn of(db: &impl sea_orm::ConnectionTrait, user: &User) -> Result<Factors, StoreError> {
+    pub async fn of(
+        db: &impl sea_orm::ConnectionTrait,
+        user: &User,
+    ) -> Result<Factors, StoreError> {
         Ok(Factors {
             totp: user.totp_secret.is_some(),
             passkeys: passkeys::count_for_user(db, &user.id).await?,
@@ -186,15 +189,31 @@ mod tests {
         ];
         for (totp, passkeys, required, may) in cases {
             let factors = Factors { totp, passkeys };
-            assert_eq!(factors.may_remove_one(required), may, "{factors:?} {required}");
+            assert_eq!(
+                factors.may_remove_one(required),
+                may,
+                "{factors:?} {required}"
+            );
         }
     }
 
     #[test]
     fn proofs_name_their_methods() {
         assert_eq!(Proof::Totp.amr(), ["otp"]);
-        assert_eq!(Proof::Passkey { user_verified: true }.amr(), ["hwk", "user"]);
-        assert_eq!(Proof::Passkey { user_verified: false }.amr(), ["hwk"]);
+        assert_eq!(
+            Proof::Passkey {
+                user_verified: true
+            }
+            .amr(),
+            ["hwk", "user"]
+        );
+        assert_eq!(
+            Proof::Passkey {
+                user_verified: false
+            }
+            .amr(),
+            ["hwk"]
+        );
     }
 
     #[test]

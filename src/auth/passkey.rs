@@ -130,9 +130,9 @@ impl RelyingParty {
         stored: &Credential,
     ) -> Result<Verified, Rejected> {
         let state: AuthenticationState = from_json(state)?;
-        let result: AuthenticationResult =
-            self.core
-                .authenticate_single_credential(response, &state, stored)?;
+        let result: AuthenticationResult = self
+            .core
+            .authenticate_single_credential(response, &state, stored)?;
         let mut credential = stored.clone();
         credential.counter = result.counter();
         credential.backup_state = result.backup_state();

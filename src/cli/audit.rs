@@ -40,13 +40,7 @@ pub async fn run(config: &Config, command: AuditCommand) -> Result<(), CliError>
         return print_json(&rows);
     }
     for e in &events {
-        let time = time::OffsetDateTime::from_unix_timestamp(e.created_at)
-            .ok()
-            .and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
-            .unwrap_or_default();
+        let time = super::timestamp(Some(e.created_at));
         crate::say!(
             "{time}  {:<26} user={} client={} ip={} {}",
             e.kind,

@@ -3,7 +3,7 @@
 use clap::Subcommand;
 use serde_json::json;
 
-use super::{open_db, print_json, CliError};
+use super::{open_db, print_json, timestamp, CliError};
 use crate::config::Config;
 use crate::keys::{keyset, master};
 use crate::store::signing_keys::{self, StoredKey, STATE_REMOVED};
@@ -26,15 +26,6 @@ pub enum KeysCommand {
         #[arg(long)]
         json: bool,
     },
-}
-
-fn timestamp(secs: Option<i64>) -> String {
-    secs.and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| "-".into())
 }
 
 fn print_keys(keys: &[StoredKey], as_json: bool) -> Result<(), CliError> {

@@ -251,3 +251,13 @@ mod tests {
         assert!(!described.contains("s3cr"));
     }
 }
+
+/// A time as the command line prints it (RFC 3339), "-" for none.
+pub(crate) fn timestamp(secs: Option<i64>) -> String {
+    secs.and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| "-".into())
+}

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{open_db, print_json, CliError};
 use crate::auth::password;
 use crate::config::Config;
-use crate::store::users;
+use crate::store::{passkeys, users};
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -40,7 +40,8 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Remove the user's authenticator and recovery codes (a lost device).
+    /// Remove the user's second factors: authenticator app, passkeys and recovery
+    /// codes (a lost device).
     ResetMfa {
         username: String,
         #[arg(long)]
@@ -62,6 +63,12 @@ pub enum UserCommand {
     List {
         #[arg(long)]
         q: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the user's passkeys.
+    Passkeys {
+        username: String,
         #[arg(long)]
         json: bool,
     },
@@ -289,6 +296,48 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
                     let state = if u.disabled { "disabled" } else { "active" };
                     let email = u.email.as_deref().unwrap_or("-");
                     crate::say!("{:<32} {:<32} {:<9} {}", u.username, email, state, u.id);
+                }
+            }
+            Ok(())
+        }
+        UserCommand::Passkeys { username, json } => {
+            let db = open_db(config).await?;
+            let user = existing(&db, &username).await?;
+            let all = passkeys::list_for_user(&db, &user.id).await?;
+            let time = |t: Option<i64>| match t {
+                Some(_) => super::timestamp(t),
+                None => "never".into(),
+            };
+            if json {
+                let shown: Vec<_> = all
+                    .iter()
+                    .map(|p| {
+                        json!({
+                            "id": p.id,
+                            "name": p.name,
+                            "credential_id": p.credential_id,
+                            "sign_count": p.sign_count,
+                            "backup_eligible": p.backup_eligible,
+                            "backed_up": p.backed_up,
+                            "user_verified": p.user_verified,
+                            "created_at": p.created_at,
+                            "last_used_at": p.last_used_at,
+                        })
+                    })
+                    .collect();
+                print_json(&shown)?;
+            } else if all.is_empty() {
+                crate::say!("{} has no passkeys", user.username);
+            } else {
+                crate::say!("{:<24} {:<20} {:<20} ID", "NAME", "CREATED", "LAST USED");
+                for p in &all {
+                    crate::say!(
+                        "{:<24} {:<20} {:<20} {}",
+                        p.name,
+                        time(Some(p.created_at)),
+                        time(p.last_used_at),
+                        p.id
+                    );
                 }
             }
             Ok(())

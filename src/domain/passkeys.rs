@@ -220,15 +220,18 @@ pub async fn finish_registration(
     name: &str,
     ip: &str,
 ) -> Result<std::result::Result<Registered, Failure>> {
-    let Some(ceremony) = take(state, answer.ceremony, Purpose::Register, binding, Some(&user.id))
-        .await?
+    let Some(ceremony) = take(
+        state,
+        answer.ceremony,
+        Purpose::Register,
+        binding,
+        Some(&user.id),
+    )
+    .await?
     else {
         return Ok(Err(Failure::CeremonyExpired));
     };
-    let credential = match state
-        .passkeys
-        .register(&ceremony.state, answer.credential)
-    {
+    let credential = match state.passkeys.register(&ceremony.state, answer.credential) {
         Ok(credential) => credential,
         Err(err) => {
             tracing::info!(user_id = %user.id, error = ?err, "passkey registration refused");
@@ -417,9 +420,11 @@ pub async fn check(
     else {
         return Ok(None);
     };
-    Ok(verify_use(state, &ceremony, &assertion, &stored, ip, client_id)
-        .await?
-        .map(|user_verified| Proof::Passkey { user_verified }))
+    Ok(
+        verify_use(state, &ceremony, &assertion, &stored, ip, client_id)
+            .await?
+            .map(|user_verified| Proof::Passkey { user_verified }),
+    )
 }
 
 /// The signature check of one use, and its record: the new counter and backup
@@ -502,14 +507,9 @@ pub async fn rename(
 }
 
 /// Removes one passkey, unless it is the last second factor of a user whose
-/// policy requires one. With the last factor go the recovery codes. `ip` is None
-/// for an operator's action.
-pub async fn remove(
-    state: &AppState,
-    user: &User,
-    id: &str,
-    ip: Option<&str>,
-) -> std::result::Result<(), Refusal> {
+/// policy requires one. With the last factor go the recovery codes. The caller
+/// audits it, naming who removed it.
+pub async fn remove(state: &AppState, user: &User, id: &str) -> std::result::Result<(), Refusal> {
     let factors = Factors::of(&state.db, user).await?;
     if store::find(&state.db, &user.id, id).await?.is_none() {
         return Err(Refusal::not_found("no such passkey"));
@@ -528,13 +528,5 @@ pub async fn remove(
         recovery_codes::remove_all(&txn, &user.id).await?;
     }
     txn.commit().await?;
-    let event = Event {
-        kind: "passkey_removed",
-        user_id: Some(&user.id),
-        client_id: None,
-        ip,
-        detail: Some(id),
-    };
-    audit::record(&state.db, event, state.now()).await?;
     Ok(())
 }

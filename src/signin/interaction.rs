@@ -168,7 +168,11 @@ pub async fn user_facts(state: &AppState, user: &User) -> Result<UserFacts> {
     })
 }
 
-pub async fn session_facts(state: &AppState, session: &Session, user: &User) -> Result<SessionFacts> {
+pub async fn session_facts(
+    state: &AppState,
+    session: &Session,
+    user: &User,
+) -> Result<SessionFacts> {
     let amr = from_json_list(&session.amr);
     Ok(SessionFacts {
         auth_time: session.auth_time,
@@ -309,10 +313,7 @@ impl Interaction {
 
 /// The decision for the account page, which is a sign-in without a client: Issue
 /// when the browser's session is good enough for it as it is.
-pub async fn account_decision(
-    state: &AppState,
-    session: Option<&(Session, User)>,
-) -> Result<Next> {
+pub async fn account_decision(state: &AppState, session: Option<&(Session, User)>) -> Result<Next> {
     let session = match session {
         Some((s, u)) => Some(session_facts(state, s, u).await?),
         None => None,

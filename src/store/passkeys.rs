@@ -131,7 +131,11 @@ pub async fn rename(
     Ok(updated.rows_affected == 1)
 }
 
-pub async fn remove(db: &impl ConnectionTrait, user_id: &str, id: &str) -> Result<bool, StoreError> {
+pub async fn remove(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    id: &str,
+) -> Result<bool, StoreError> {
     let deleted = Entity::delete_many()
         .filter(Column::Id.eq(id))
         .filter(Column::UserId.eq(user_id))

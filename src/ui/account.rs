@@ -270,7 +270,16 @@ pub async fn totp_page(State(state): State<AppState>, headers: HeaderMap) -> Res
         if !is_fresh(&state, &current, &user).await? {
             return Ok(confirm_first());
         }
-        enroll_page(&state, &headers, "/account/totp", "", &user, None, None, None)
+        enroll_page(
+            &state,
+            &headers,
+            "/account/totp",
+            "",
+            &user,
+            None,
+            None,
+            None,
+        )
     }
     .await
     .map_err(Error::on_page)
@@ -469,7 +478,13 @@ async fn confirm_form(
     let passkey = domain_passkeys::begin_check(state, user, Purpose::Confirm, binding)
         .await?
         .map(|started| {
-            ui_passkeys::form(started, "/account/confirm", "get", "", "Confirm with a passkey")
+            ui_passkeys::form(
+                started,
+                "/account/confirm",
+                "get",
+                "",
+                "Confirm with a passkey",
+            )
         });
     let page = ConfirmPage {
         username: user.username.clone(),
@@ -535,9 +550,11 @@ pub async fn confirm(
             .await?;
             match checked {
                 // A passkey alone confirms only when it verified the user.
-                Outcome::Passed(proof @ Proof::Passkey {
-                    user_verified: true,
-                }) => proof.amr().to_vec(),
+                Outcome::Passed(
+                    proof @ Proof::Passkey {
+                        user_verified: true,
+                    },
+                ) => proof.amr().to_vec(),
                 Outcome::Passed(_) => {
                     let message = "That passkey did not ask for your PIN, fingerprint or face. \
                                    Confirm with your password instead.";

@@ -57,7 +57,14 @@ pub async fn submit(
             passkeys::finish_signin(&state, binding, answer, &ip, client_id, device_of).await?;
         let again = |message: &str| {
             let status = StatusCode::UNAUTHORIZED;
-            render(&state, &headers, &signin, String::new(), Some(message.into()), status)
+            render(
+                &state,
+                &headers,
+                &signin,
+                String::new(),
+                Some(message.into()),
+                status,
+            )
         };
         let SignedIn {
             user,

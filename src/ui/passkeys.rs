@@ -14,7 +14,7 @@ use crate::domain::Refusal;
 use crate::error::{Error, Result};
 use crate::signin::binding;
 use crate::state::AppState;
-use crate::store::from_json_list;
+use crate::store::{audit, from_json_list};
 use crate::ui::account::{self, codes_page};
 use crate::ui::csrf;
 use crate::ui::pages::{render_page, PasskeyForm, PasskeyNewPage};
@@ -58,9 +58,11 @@ pub fn refused(refusal: Refusal) -> Error {
             "Passkey not found",
             "That passkey is not one of your account's.",
         ),
-        Refusal::Invalid { message, .. } => {
-            Error::page(StatusCode::BAD_REQUEST, "Invalid name", capitalise(&message))
-        }
+        Refusal::Invalid { message, .. } => Error::page(
+            StatusCode::BAD_REQUEST,
+            "Invalid name",
+            capitalise(&message),
+        ),
         other => Error::from(other),
     }
 }
@@ -225,9 +227,17 @@ pub async fn remove(
         if !account::is_fresh(&state, &current, &user).await? {
             return Ok(account::confirm_first());
         }
-        passkeys::remove(&state, &user, &form.passkey_id, Some(&ip))
+        passkeys::remove(&state, &user, &form.passkey_id)
             .await
             .map_err(refused)?;
+        let event = audit::Event {
+            kind: "passkey_removed",
+            user_id: Some(&user.id),
+            client_id: None,
+            ip: Some(&ip),
+            detail: Some(&form.passkey_id),
+        };
+        audit::record(&state.db, event, state.now()).await?;
         Ok(Redirect::to("/account").into_response())
     }
     .await

@@ -153,7 +153,10 @@ impl Authenticator {
             .ok_or("options have no publicKey.pubKeyCredParams")?;
         let es256 = params.iter().any(|p| {
             p.get("alg").and_then(Value::as_i64) == Some(ES256)
-                && p.get("type").and_then(Value::as_str).unwrap_or("public-key") == "public-key"
+                && p.get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("public-key")
+                    == "public-key"
         });
         if !es256 {
             return Err(format!(
@@ -403,8 +406,9 @@ pub fn options_from_page(html: &str) -> Value {
 /// `JSON.parse(element.textContent)` would, without decoding character references.
 pub fn options_from_page_strict(html: &str) -> Value {
     let text = passkey_options_text(html);
-    serde_json::from_str(text)
-        .unwrap_or_else(|e| panic!("passkey-options is not JSON as a browser reads it ({e}): {text}"))
+    serde_json::from_str(text).unwrap_or_else(|e| {
+        panic!("passkey-options is not JSON as a browser reads it ({e}): {text}")
+    })
 }
 
 /// The raw text of the `<script … id="passkey-options">` element.
@@ -417,9 +421,13 @@ fn passkey_options_text(html: &str) -> &str {
             .map(|i| i + start)
             .unwrap_or_else(|| panic!("unterminated <script> tag in page"));
         let tag = &lower[start..tag_end];
-        let is_it = ["id=\"passkey-options\"", "id='passkey-options'", "id=passkey-options"]
-            .iter()
-            .any(|a| tag.contains(a));
+        let is_it = [
+            "id=\"passkey-options\"",
+            "id='passkey-options'",
+            "id=passkey-options",
+        ]
+        .iter()
+        .any(|a| tag.contains(a));
         if is_it {
             let body_end = lower[tag_end..]
                 .find("</script")

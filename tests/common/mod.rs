@@ -3,6 +3,8 @@
 //! browser that follows redirects and fills HTML forms.
 #![allow(dead_code)]
 
+pub mod authenticator;
+
 use std::sync::Arc;
 
 use gatehouse::app::{self, AppState};
