@@ -117,6 +117,45 @@ async fn callback_server() -> (String, Arc<Mutex<Option<String>>>) {
     (url, seen)
 }
 
+/// The client the browser signs in to, calling back to `callback`.
+async fn register_acme(server: &TestServer, callback: &str) {
+    clients::create(
+        &server.state.db,
+        &OAuthClient {
+            client_id: "acme".into(),
+            name: "Acme Dashboard".into(),
+            secret_hash: Some(gatehouse::secrets::hash_token(SECRET)),
+            redirect_uris: vec![callback.to_string()],
+            post_logout_redirect_uris: vec![],
+            grant_types: vec!["authorization_code".into()],
+            allowed_scopes: vec![],
+            backchannel_logout_uri: None,
+            token_endpoint_auth_method: gatehouse::auth_method::AuthMethod::ClientSecretBasic,
+            id_token_signed_response_alg: "ES256".into(),
+            skip_consent: false,
+            created_at: 0,
+            updated_at: 0,
+            allowed_group_ids: vec![],
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// Waits for the client's callback; returns the URL it was called with.
+async fn called_back(callback: &str, seen: &Mutex<Option<String>>) -> url::Url {
+    let mut query = None;
+    for _ in 0..100 {
+        query = seen.lock().unwrap().clone();
+        if query.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let query = query.expect("the client was called back");
+    url::Url::parse(&format!("{callback}?{query}")).unwrap()
+}
+
 #[tokio::test]
 async fn password_totp_consent_redirect_in_chromium() {
     if !std::path::Path::new(CHROMEDRIVER).exists() {
@@ -136,27 +175,7 @@ async fn password_totp_consent_redirect_in_chromium() {
         .await
         .unwrap();
     let (callback, seen) = callback_server().await;
-    clients::create(
-        &server.state.db,
-        &OAuthClient {
-            client_id: "acme".into(),
-            name: "Acme Dashboard".into(),
-            secret_hash: Some(gatehouse::secrets::hash_token(SECRET)),
-            redirect_uris: vec![callback.clone()],
-            post_logout_redirect_uris: vec![],
-            grant_types: vec!["authorization_code".into()],
-            allowed_scopes: vec![],
-            backchannel_logout_uri: None,
-            token_endpoint_auth_method: gatehouse::auth_method::AuthMethod::ClientSecretBasic,
-            id_token_signed_response_alg: "ES256".into(),
-            skip_consent: false,
-            created_at: 0,
-            updated_at: 0,
-            allowed_group_ids: vec![],
-        },
-    )
-    .await
-    .unwrap();
+    register_acme(&server, &callback).await;
 
     let (_driver, driver_url) = start_driver().await;
     let profile = tempfile::tempdir().unwrap();
@@ -177,7 +196,7 @@ async fn password_totp_consent_redirect_in_chromium() {
     let username = c.find(Locator::Css("#username")).await.unwrap();
     assert_eq!(
         username.attr("autocomplete").await.unwrap().as_deref(),
-        Some("username")
+        Some("username webauthn")
     );
     let password = c.find(Locator::Css("#password")).await.unwrap();
     assert_eq!(
@@ -260,16 +279,7 @@ async fn password_totp_consent_redirect_in_chromium() {
 
     // Back at the client with a code, the state and the issuer.
     // The click returns before the navigation ends: wait for the client's callback.
-    let mut query = None;
-    for _ in 0..100 {
-        query = seen.lock().unwrap().clone();
-        if query.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let query = query.expect("the client was called back");
-    let back = url::Url::parse(&format!("{callback}?{query}")).unwrap();
+    let back = called_back(&callback, &seen).await;
     assert!(param(&back, "code").is_some());
     assert_eq!(param(&back, "state").as_deref(), Some("st4te"));
     assert_eq!(param(&back, "iss").as_deref(), Some(server.base.as_str()));
@@ -321,5 +331,170 @@ async fn password_totp_consent_redirect_in_chromium() {
         .await
         .unwrap();
     shoot(&c, "08-account-totp-off").await;
+    c.close().await.unwrap();
+}
+
+/// The ID token for the code the client was called back with.
+async fn id_token_of(server: &TestServer, back: &url::Url, callback: &str) -> serde_json::Value {
+    let code = param(back, "code").expect("code");
+    let (status, _, body) = token_request(
+        server,
+        Some(("acme", SECRET)),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", callback),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    jwt_claims(body["id_token"].as_str().unwrap())
+}
+
+/// Passkeys in a real browser, with a WebDriver virtual authenticator (CTAP2,
+/// resident keys, user verification): add one on the account page, sign out,
+/// with no username (autofill, then the "Sign in with a passkey" button), and
+/// the ID token says two factors.
+/// WebAuthn refuses an IP address as relying-party id: the issuer is `localhost`.
+#[tokio::test]
+async fn passkey_registration_and_usernameless_sign_in_in_chromium() {
+    if !std::path::Path::new(CHROMEDRIVER).exists() {
+        eprintln!("skipped: {CHROMEDRIVER} is not installed (.ci/run installs chromium-driver)");
+        return;
+    }
+    let db = Arc::new(TestDb::new().await);
+    let server = TestServer::start_with(db, |c| {
+        c.issuer = c.issuer.replace("127.0.0.1", "localhost");
+    })
+    .await;
+    let base = server.base.replace("127.0.0.1", "localhost");
+    let user_id = server.add_user("alice", None, Some("Alice Liddell")).await;
+    let (callback, seen) = callback_server().await;
+    register_acme(&server, &callback).await;
+
+    let (_driver, driver_url) = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser(&driver_url, profile.path()).await;
+    let authenticator = webauthn_driver::add_passkey_authenticator(&c).await;
+
+    // Signed in with the password, the account page offers "Add a passkey".
+    c.goto(&format!("{base}/account")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("#username"))
+        .await
+        .unwrap()
+        .send_keys("alice")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("form[action='/login'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("a[href='/account/passkeys/new']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let name = c.wait().for_element(Locator::Css("#name")).await.unwrap();
+    shoot(&c, "11-passkey-new").await;
+    name.send_keys("This browser").await.unwrap();
+    c.find(Locator::Css("button.passkey-button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The first second factor: recovery codes, once.
+    c.wait()
+        .for_element(Locator::Css(".codes code"))
+        .await
+        .unwrap();
+    shoot(&c, "12-passkey-recovery-codes").await;
+    let held = webauthn_driver::credentials(&c, &authenticator).await;
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0]["isResidentCredential"], true, "{held:?}");
+    let stored = gatehouse::store::passkeys::list_for_user(&server.state.db, &user_id)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].name, "This browser");
+
+    c.goto(&format!("{base}/account")).await.unwrap();
+    let listed = c
+        .wait()
+        .for_element(Locator::Css(".passkeys .passkey-name"))
+        .await
+        .unwrap();
+    assert_eq!(listed.text().await.unwrap(), "This browser");
+    shoot(&c, "13-account-passkeys").await;
+
+    // Signed out (the browser forgets its session; the passkey stays in the
+    // authenticator), the login page offers the passkey in the username field's
+    // autofill, which the virtual authenticator accepts at once.
+    c.delete_all_cookies().await.unwrap();
+    let url = authorize_url(&server, "acme", "")
+        .replace(&server.base, &base)
+        .replace(&urlencode(REDIRECT), &urlencode(&callback));
+    c.goto(&url).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("button[value=allow]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let back = called_back(&callback, &seen).await;
+    let claims = id_token_of(&server, &back, &callback).await;
+    assert_eq!(claims["sub"], user_id.as_str());
+    assert_eq!(claims["amr"], json!(["hwk", "user"]));
+    assert_eq!(claims["acr"], "2");
+
+    // Signed out again, in a browser without autofill: "Sign in with a passkey".
+    *seen.lock().unwrap() = None;
+    // Cookies are deleted for the page's own host: back on Gatehouse's first.
+    c.goto(&format!("{base}/static/favicon.svg")).await.unwrap();
+    c.delete_all_cookies().await.unwrap();
+    webauthn_driver::without_autofill(&c).await;
+    c.goto(&url).await.unwrap();
+    let button = c
+        .wait()
+        .for_element(Locator::Css("form[action='/login/passkey'] button"))
+        .await
+        .unwrap();
+    // The script showed the passkey form (hidden without JavaScript).
+    assert!(button.is_displayed().await.unwrap());
+    assert_eq!(
+        c.find(Locator::Css("#username"))
+            .await
+            .unwrap()
+            .attr("autocomplete")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("username webauthn")
+    );
+    shoot(&c, "14-login-with-passkey").await;
+    c.find(Locator::Css("form[action='/login/passkey'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Consent was given a moment ago: straight back to the client.
+    let back = called_back(&callback, &seen).await;
+    let claims = id_token_of(&server, &back, &callback).await;
+    assert_eq!(claims["amr"], json!(["hwk", "user"]));
+    assert_eq!(claims["acr"], "2");
     c.close().await.unwrap();
 }

@@ -48,6 +48,12 @@ async fn page_has_the_right_fields_and_headers() {
         .to_str()
         .unwrap()
         .contains("frame-ancestors 'none'"));
+    // Scripts only from our own files: the passkey script, no inline code.
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe"),
+        "{csp}"
+    );
     assert_eq!(h["x-frame-options"], "DENY");
     assert_eq!(h["referrer-policy"], "no-referrer");
     assert_eq!(h["x-content-type-options"], "nosniff");
@@ -63,7 +69,8 @@ async fn page_has_the_right_fields_and_headers() {
     assert!(form.get("csrf").is_some_and(|v| v.len() == 43));
     assert!(form.get("request_id").is_some());
     assert_eq!(form.get("username"), Some("alice"), "login_hint pre-fills");
-    assert!(html.contains("autocomplete=\"username\""));
+    // Passkeys in the username field's autofill (WebAuthn conditional mediation).
+    assert!(html.contains("autocomplete=\"username webauthn\""));
     assert!(html.contains("autocomplete=\"current-password\""));
     assert!(html.contains("app app"), "the client's name is shown");
 
@@ -75,6 +82,19 @@ async fn page_has_the_right_fields_and_headers() {
         .to_str()
         .unwrap()
         .contains("max-age"));
+    let script = reqwest::get(server.url("/static/passkey.js"))
+        .await
+        .unwrap();
+    assert_eq!(script.status(), 200);
+    assert_eq!(
+        script.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    assert!(script
+        .text()
+        .await
+        .unwrap()
+        .contains("navigator.credentials.get"));
 }
 
 #[tokio::test]

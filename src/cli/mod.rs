@@ -230,6 +230,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// A time as the command line prints it (RFC 3339), "-" for none.
+pub(crate) fn timestamp(secs: Option<i64>) -> String {
+    secs.and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| "-".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,14 +260,4 @@ mod tests {
         assert_eq!(described, "PostgreSQL gh@db.internal:6543/gatehouse");
         assert!(!described.contains("s3cr"));
     }
-}
-
-/// A time as the command line prints it (RFC 3339), "-" for none.
-pub(crate) fn timestamp(secs: Option<i64>) -> String {
-    secs.and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| "-".into())
 }

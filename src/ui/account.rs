@@ -24,7 +24,7 @@ use crate::store::sessions::{self, Session};
 use crate::store::users::{self, User};
 use crate::ui::csrf;
 use crate::ui::login::{csrf_failed, known_device, locked_page};
-use crate::ui::mfa_step::{confirm_enrollment, enroll_page, verify_second_factor};
+use crate::ui::mfa_step::{confirm_enrollment, enroll_page, verify_second_factor, EnrollAt};
 use crate::ui::pages::{
     render_page, AccountPage, ConfirmPage, PasskeyLine, RecoveryCodesPage, SessionLine,
 };
@@ -258,6 +258,11 @@ fn event<'a>(kind: &'a str, user: &'a User, ip: &'a str) -> Event<'a> {
     }
 }
 
+const ACCOUNT_TOTP: EnrollAt<'static> = EnrollAt {
+    action: "/account/totp",
+    request_id: "",
+};
+
 pub async fn totp_page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
     async {
         let (current, user) = match signed_in(&state, &headers).await? {
@@ -270,16 +275,7 @@ pub async fn totp_page(State(state): State<AppState>, headers: HeaderMap) -> Res
         if !is_fresh(&state, &current, &user).await? {
             return Ok(confirm_first());
         }
-        enroll_page(
-            &state,
-            &headers,
-            "/account/totp",
-            "",
-            &user,
-            None,
-            None,
-            None,
-        )
+        enroll_page(&state, &headers, ACCOUNT_TOTP, &user, None, None, None)
     }
     .await
     .map_err(Error::on_page)
@@ -319,8 +315,7 @@ pub async fn totp_enroll(
             return enroll_page(
                 &state,
                 &headers,
-                "/account/totp",
-                "",
+                ACCOUNT_TOTP,
                 &user,
                 Some(&form.sealed_secret),
                 Some(error.into()),

@@ -113,11 +113,17 @@ fn stored_context(user: &User) -> String {
 
 /// The enrollment page: a new secret as QR code and text. The secret travels sealed
 /// with the master key in the form until a code proves the app has it.
+/// Where an enrollment form posts: the sign-in's step (with its request) or the
+/// account page.
+pub struct EnrollAt<'a> {
+    pub action: &'a str,
+    pub request_id: &'a str,
+}
+
 pub fn enroll_page(
     state: &AppState,
     headers: &HeaderMap,
-    action: &str,
-    request_id: &str,
+    at: EnrollAt<'_>,
     user: &User,
     sealed: Option<&str>,
     error: Option<String>,
@@ -136,8 +142,8 @@ pub fn enroll_page(
     let svg = totp::qr_svg(&uri)?;
     let (csrf, cookie) = csrf::ensure(headers, state.config.secure_cookies());
     let page = EnrollPage {
-        action: action.to_string(),
-        request_id: request_id.to_string(),
+        action: at.action.to_string(),
+        request_id: at.request_id.to_string(),
         csrf,
         qr_svg_base64: base64::engine::general_purpose::STANDARD.encode(svg),
         secret_text: totp::secret_text(&secret),
@@ -170,16 +176,11 @@ async fn signin_enroll_page(
         &signin.pending.id,
         "Create a passkey",
     );
-    enroll_page(
-        state,
-        headers,
-        "/login/mfa/enroll",
-        &signin.pending.id,
-        user,
-        sealed,
-        error,
-        Some(passkey),
-    )
+    let at = EnrollAt {
+        action: "/login/mfa/enroll",
+        request_id: &signin.pending.id,
+    };
+    enroll_page(state, headers, at, user, sealed, error, Some(passkey))
 }
 
 /// Confirms an enrollment: stores the secret (sealed) and fresh recovery codes,
