@@ -279,20 +279,8 @@ pub async fn submit(
             verify_second_factor(&state, &user, &form.code),
         )
         .await?;
-        let proof = match checked {
-            Outcome::Passed(proof) => proof,
-            Outcome::Locked { retry_after } => {
-                let back = interaction::step_url("/login/mfa", &signin.pending);
-                return Ok(locked_page(retry_after, &back));
-            }
-            Outcome::Failed => {
-                let error = "That code is not valid. Try the current code from your app.";
-                let status = StatusCode::UNAUTHORIZED;
-                return code_page(&state, &headers, &signin, &user, Some(error.into()), status)
-                    .await;
-            }
-        };
-        second_step_passed(&state, &headers, &ip, &signin, &user, proof).await
+        let wrong = "That code is not valid. Try the current code from your app.";
+        answered(&state, &headers, &ip, &signin, &user, checked, wrong).await
     }
     .await
     .map_err(Error::on_page)
@@ -306,6 +294,30 @@ fn second_factor_attempt<'a>(signin: &'a Interaction, user: &'a User, ip: &'a st
         client_id: signin.pending.client_id.as_deref(),
         ip,
         device: None,
+    }
+}
+
+/// The answer to the second step: locked, wrong (the page again, saying `wrong`),
+/// or passed.
+async fn answered(
+    state: &AppState,
+    headers: &HeaderMap,
+    ip: &str,
+    signin: &Interaction,
+    user: &User,
+    checked: Outcome<Proof>,
+    wrong: &str,
+) -> Result<Response> {
+    match checked {
+        Outcome::Passed(proof) => second_step_passed(state, headers, ip, signin, user, proof).await,
+        Outcome::Locked { retry_after } => {
+            let back = interaction::step_url("/login/mfa", &signin.pending);
+            Ok(locked_page(retry_after, &back))
+        }
+        Outcome::Failed => {
+            let status = StatusCode::UNAUTHORIZED;
+            code_page(state, headers, signin, user, Some(wrong.into()), status).await
+        }
     }
 }
 
@@ -405,20 +417,9 @@ pub async fn passkey(
             &ip,
             client_id,
         );
-        let proof = match attempts::guard(&state, &attempt, check).await? {
-            Outcome::Passed(proof) => proof,
-            Outcome::Locked { retry_after } => {
-                let back = interaction::step_url("/login/mfa", &signin.pending);
-                return Ok(locked_page(retry_after, &back));
-            }
-            Outcome::Failed => {
-                let error = "That passkey could not be verified. Try again, or enter a code.";
-                let status = StatusCode::UNAUTHORIZED;
-                return code_page(&state, &headers, &signin, &user, Some(error.into()), status)
-                    .await;
-            }
-        };
-        second_step_passed(&state, &headers, &ip, &signin, &user, proof).await
+        let checked = attempts::guard(&state, &attempt, check).await?;
+        let wrong = "That passkey could not be verified. Try again, or enter a code.";
+        answered(&state, &headers, &ip, &signin, &user, checked, wrong).await
     }
     .await
     .map_err(Error::on_page)
