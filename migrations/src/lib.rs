@@ -21,6 +21,7 @@ mod m20261203_000018_create_groups;
 mod m20261203_000019_client_secret_rotation;
 mod m20261203_000020_client_versions;
 mod m20261204_000021_create_passkeys;
+mod m20261204_000022_audit_actor;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000019_client_secret_rotation::Migration),
             Box::new(m20261203_000020_client_versions::Migration),
             Box::new(m20261204_000021_create_passkeys::Migration),
+            Box::new(m20261204_000022_audit_actor::Migration),
         ]
     }
 }

@@ -21,6 +21,8 @@ pub struct AuditQuery {
     #[serde(rename = "type")]
     #[param(rename = "type")]
     pub kind: Option<String>,
+    /// Who made the change: `user:<id>`, `client:<client_id>` or `cli`.
+    pub actor: Option<String>,
     /// Unix seconds, inclusive.
     pub since: Option<i64>,
     /// Unix seconds, exclusive.
@@ -42,6 +44,9 @@ pub struct EventView {
     pub client_id: Option<String>,
     pub ip: Option<String>,
     pub detail: Option<String>,
+    /// Who made the change: `user:<id>`, `client:<client_id>` or `cli`; null for
+    /// sign-in decisions.
+    pub actor: Option<String>,
 }
 
 impl From<AuditEvent> for EventView {
@@ -54,6 +59,7 @@ impl From<AuditEvent> for EventView {
             client_id: e.client_id,
             ip: e.ip,
             detail: e.detail,
+            actor: e.actor,
         }
     }
 }
@@ -80,6 +86,7 @@ pub async fn list(
         user_id: q.user_id,
         client_id: q.client_id,
         kind: q.kind,
+        actor: q.actor,
         since: q.since,
         until: q.until,
     };

@@ -20,6 +20,16 @@ pub struct Actor {
     pub user_id: Option<String>,
 }
 
+impl Actor {
+    /// The audit log's actor: the person when the token is a user's, else the client.
+    pub fn audit_name(&self) -> String {
+        match &self.user_id {
+            Some(user) => crate::store::audit::actor_user(user),
+            None => format!("client:{}", self.client_id),
+        }
+    }
+}
+
 /// A caller allowed to read.
 pub struct Reader(pub Actor);
 

@@ -66,39 +66,7 @@ pub async fn rotate(
     Writer(actor): Writer,
     State(state): State<AppState>,
 ) -> Result<Json<Page<KeyView>>, Problem> {
-    let now = state.now();
-    // A relying party may hold the JWKS for JWKS_MAX_AGE: a next key published more
-    // recently could sign tokens it cannot verify yet.
-    let lead = crate::oidc::jwks::JWKS_MAX_AGE as i64;
-    let young = signing_keys::all(&state.db)
-        .await?
-        .into_iter()
-        .filter(|k| k.state == signing_keys::STATE_NEXT && k.created_at + lead > now)
-        .map(|k| k.created_at + lead)
-        .max();
-    if let Some(ready_at) = young {
-        return Err(Problem::new(
-            crate::error::ProblemKind::Conflict,
-            format!(
-                "the next key has been published for less than {lead} s (JWKS caches may not \
-                 have it): rotate again in {} s",
-                ready_at - now
-            ),
-        ));
-    }
-    crate::domain::keys::rotate(
-        &state.db,
-        state.keys.master(),
-        &state.config.key_policy(),
-        now,
-    )
-    .await
-    .map_err(Problem::internal)?;
-    state
-        .keys
-        .reload(&state.db, now)
-        .await
-        .map_err(Problem::internal)?;
+    crate::domain::keys::rotate_published(&state).await?;
     audit_change(&state, &actor, "keys_rotated", None, "signing keys rotated").await?;
     Ok(Json(all(&state).await?))
 }

@@ -133,6 +133,7 @@ pub async fn audit_change(
         Some(user) => format!("{what}; by client {} for user {user}", actor.client_id),
         None => format!("{what}; by client {}", actor.client_id),
     };
+    let who = actor.audit_name();
     audit_log::record(
         &state.db,
         audit_log::Event {
@@ -141,6 +142,7 @@ pub async fn audit_change(
             client_id: Some(&actor.client_id),
             ip: None,
             detail: Some(&by),
+            actor: Some(&who),
         },
         state.now(),
     )

@@ -188,6 +188,7 @@ pub async fn audit(
             kind,
             user_id,
             detail: Some(detail),
+            actor: Some(crate::store::audit::ACTOR_CLI),
             ..Default::default()
         },
         now,

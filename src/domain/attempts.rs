@@ -95,6 +95,7 @@ pub async fn guard<T>(
             }
             let (failed, locked_kind) = attempt.kind.events();
             let event = |kind| Event {
+                actor: None,
                 kind,
                 user_id: attempt.user_id,
                 client_id: attempt.client_id,

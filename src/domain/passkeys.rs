@@ -272,6 +272,7 @@ pub async fn finish_registration(
     };
     txn.commit().await?;
     let event = Event {
+        actor: None,
         kind: "passkey_registered",
         user_id: Some(&user.id),
         client_id: None,
@@ -440,6 +441,7 @@ async fn verify_use(
 ) -> Result<Option<bool>> {
     let now = state.now();
     let event = |kind| Event {
+        actor: None,
         kind,
         user_id: Some(&stored.user_id),
         client_id,
@@ -496,6 +498,7 @@ pub async fn rename(
         return Err(Refusal::not_found("no such passkey"));
     }
     let event = Event {
+        actor: None,
         kind: "passkey_renamed",
         user_id: Some(&user.id),
         client_id: None,

@@ -9,3 +9,7 @@ pub mod master;
 pub mod rotation;
 
 pub use keyset::{KeySet, Keys};
+
+/// Seconds relying parties may cache the JWKS; well below the pre-publication lead,
+/// so every cache holds a new key before it signs anything.
+pub const JWKS_MAX_AGE: u64 = 300;

@@ -6,9 +6,7 @@ use axum::Json;
 
 use crate::state::AppState;
 
-/// Seconds relying parties may cache the JWKS; well below the pre-publication lead,
-/// so every cache holds a new key before it signs anything.
-pub const JWKS_MAX_AGE: u64 = 300;
+pub use crate::keys::JWKS_MAX_AGE;
 
 pub async fn handle(State(state): State<AppState>) -> impl IntoResponse {
     (

@@ -92,11 +92,50 @@ pub async fn create(
     Ok((pending, cookie))
 }
 
-/// A request for a sign-in that ends at the account page.
-pub fn account_request() -> NewRequest {
+/// A page of Gatehouse's own that a sign-in without a client ends at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Local {
+    Account,
+    /// The admin console, at this path under /admin. It needs two factors.
+    Console(String),
+}
+
+impl Local {
+    /// The path to go to: a console path is kept only when it is one (never
+    /// another site: `//host` or a backslash).
+    pub fn path(&self) -> &str {
+        match self {
+            Local::Console(path) if is_console_path(path) => path,
+            Local::Console(_) => "/admin",
+            Local::Account => "/account",
+        }
+    }
+
+    /// Where a finished sign-in of `pending` (which has no client) goes.
+    fn of(pending: &PendingRequest) -> Local {
+        if is_console_path(&pending.redirect_uri) {
+            Local::Console(pending.redirect_uri.clone())
+        } else {
+            Local::Account
+        }
+    }
+
+    fn wants_second_factor(&self) -> bool {
+        matches!(self, Local::Console(_))
+    }
+}
+
+fn is_console_path(path: &str) -> bool {
+    (path == "/admin" || path.starts_with("/admin/") || path.starts_with("/admin?"))
+        && !path.contains('\\')
+        && !path.contains("//")
+}
+
+/// A request for a sign-in that ends at a page of our own.
+pub fn local_request(to: &Local) -> NewRequest {
     NewRequest {
         client_id: None,
-        redirect_uri: "/account".into(),
+        redirect_uri: to.path().to_string(),
         scope: String::new(),
         state: None,
         nonce: None,
@@ -104,7 +143,8 @@ pub fn account_request() -> NewRequest {
         prompt: None,
         max_age: None,
         login_hint: None,
-        acr_values: None,
+        // As a client asking acr_values=2 (OIDC Core §3.1.2.1).
+        acr_values: to.wants_second_factor().then(|| mfa::ACR_MFA.to_string()),
         response_mode: None,
         claims: None,
     }
@@ -257,6 +297,7 @@ impl Interaction {
                 audit::record(
                     &state.db,
                     audit::Event {
+                        actor: None,
                         kind: "access_denied",
                         user_id: self.session.as_ref().map(|(_, u)| u.id.as_str()),
                         client_id: self.pending.client_id.as_deref(),
@@ -281,9 +322,9 @@ impl Interaction {
                     return Err(Error::Internal(anyhow::anyhow!("issue without a session")));
                 };
                 let Some(client) = &self.client else {
-                    // An account-page sign-in ends at the account page.
+                    // A sign-in of our own pages ends at the page it started from.
                     authorization_requests::complete(&state.db, &self.pending.id).await?;
-                    return Ok(Redirect::to("/account").into_response());
+                    return Ok(Redirect::to(Local::of(&self.pending).path()).into_response());
                 };
                 if remember_consent {
                     consents::remember(
@@ -311,15 +352,22 @@ impl Interaction {
     }
 }
 
-/// The decision for the account page, which is a sign-in without a client: Issue
-/// when the browser's session is good enough for it as it is.
-pub async fn account_decision(state: &AppState, session: Option<&(Session, User)>) -> Result<Next> {
+/// The decision for a page of our own (a sign-in without a client): Issue when
+/// the browser's session is good enough for it as it is.
+pub async fn local_decision(
+    state: &AppState,
+    session: Option<&(Session, User)>,
+    to: &Local,
+) -> Result<Next> {
     let session = match session {
         Some((s, u)) => Some(session_facts(state, s, u).await?),
         None => None,
     };
     Ok(next::next(&Facts {
-        request: RequestFacts::default(),
+        request: RequestFacts {
+            wants_second_factor: to.wants_second_factor(),
+            ..RequestFacts::default()
+        },
         password_user: None,
         session,
         client: None,
@@ -328,6 +376,40 @@ pub async fn account_decision(state: &AppState, session: Option<&(Session, User)
         policy: state.config.mfa_policy,
         now: state.now(),
     }))
+}
+
+/// The signed-in user for a page of our own, or the sign-in that leads back to it:
+/// a session that lacks a factor the page needs is sent through that step first,
+/// by the same decision as every sign-in.
+pub async fn signed_in_for(
+    state: &AppState,
+    headers: &HeaderMap,
+    to: Local,
+) -> Result<std::result::Result<(Session, User), Response>> {
+    let current = signed_in_user(state, headers).await?;
+    reach(state, headers, current, to).await
+}
+
+/// `signed_in_for`, with the browser's session already loaded.
+pub async fn reach(
+    state: &AppState,
+    headers: &HeaderMap,
+    current: Option<(Session, User)>,
+    to: Local,
+) -> Result<std::result::Result<(Session, User), Response>> {
+    let next = local_decision(state, current.as_ref(), &to).await?;
+    if let (Next::Issue { .. }, Some(found)) = (&next, &current) {
+        return Ok(Ok(found.clone()));
+    }
+    let (pending, cookie) = create(state, headers, local_request(&to)).await?;
+    let signin = Interaction {
+        pending,
+        client: None,
+        session: current,
+        password_user: None,
+    };
+    let response = signin.respond(state, next).await?;
+    Ok(Err(with_cookies(response, cookie)))
 }
 
 /// `/login?request_id=…` and the like.

@@ -15,7 +15,18 @@ pub struct Event<'a> {
     pub client_id: Option<&'a str>,
     pub ip: Option<&'a str>,
     pub detail: Option<&'a str>,
+    /// Who made the change (`user:<id>`, `client:<client_id>`, `cli`); None for
+    /// sign-in decisions, whose actor is the user.
+    pub actor: Option<&'a str>,
 }
+
+/// The actor value naming a person.
+pub fn actor_user(user_id: &str) -> String {
+    format!("user:{user_id}")
+}
+
+/// The actor value of the command line.
+pub const ACTOR_CLI: &str = "cli";
 
 pub async fn record(
     db: &impl ConnectionTrait,
@@ -30,6 +41,7 @@ pub async fn record(
         client_id: Set(event.client_id.map(str::to_string)),
         ip: Set(event.ip.map(str::to_string)),
         detail: Set(event.detail.map(str::to_string)),
+        actor: Set(event.actor.map(str::to_string)),
     }
     .insert(db)
     .await?;
@@ -51,6 +63,7 @@ pub struct Filter {
     pub user_id: Option<String>,
     pub client_id: Option<String>,
     pub kind: Option<String>,
+    pub actor: Option<String>,
     /// Unix seconds, inclusive.
     pub since: Option<i64>,
     /// Unix seconds, exclusive.
@@ -77,6 +90,9 @@ pub async fn page(
     }
     if let Some(kind) = &filter.kind {
         query = query.filter(Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(actor) = &filter.actor {
+        query = query.filter(Column::Actor.eq(actor.as_str()));
     }
     if let Some(since) = filter.since {
         query = query.filter(Column::CreatedAt.gte(since));

@@ -63,6 +63,16 @@ pub async fn is_active(db: &impl ConnectionTrait, id: &str, now: i64) -> Result<
         .is_some())
 }
 
+/// How many sessions are live, of every user.
+pub async fn count_active(db: &impl ConnectionTrait, now: i64) -> Result<u64, StoreError> {
+    use sea_orm::PaginatorTrait;
+    Ok(Entity::find()
+        .filter(Column::RevokedAt.is_null())
+        .filter(Column::ExpiresAt.gt(now))
+        .count(db)
+        .await?)
+}
+
 /// The user's live sessions, newest first.
 pub async fn list_active(
     db: &impl ConnectionTrait,

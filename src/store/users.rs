@@ -218,6 +218,11 @@ pub async fn remove(db: &impl ConnectionTrait, id: &str) -> Result<bool, StoreEr
     Ok(result.rows_affected > 0)
 }
 
+pub async fn count(db: &impl ConnectionTrait) -> Result<u64, StoreError> {
+    use sea_orm::PaginatorTrait;
+    Ok(Entity::find().count(db).await?)
+}
+
 /// One page of users by username, after `after`, whose username, email or name
 /// contains `q` (any case). One more than `limit` is read to tell whether more follow.
 pub async fn page(

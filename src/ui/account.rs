@@ -14,46 +14,32 @@ use crate::domain::passkeys::{self as domain_passkeys, Answer, Binding, Purpose}
 use crate::domain::sessions as domain_sessions;
 use crate::domain::users as domain_users;
 use crate::error::{Error, Result};
-use crate::signin::interaction::{self, Interaction};
-use crate::signin::{fresh, next::Next};
+use crate::signin::fresh;
+use crate::signin::interaction::{self, Local};
 use crate::state::AppState;
 use crate::store::audit::{self, Event};
 use crate::store::from_json_list;
 use crate::store::recovery_codes;
 use crate::store::sessions::{self, Session};
 use crate::store::users::{self, User};
-use crate::ui::csrf;
-use crate::ui::login::{csrf_failed, known_device, locked_page};
+use crate::ui::login::{known_device, locked_page};
 use crate::ui::mfa_step::{confirm_enrollment, enroll_page, verify_second_factor, EnrollAt};
 use crate::ui::pages::{
     render_page, AccountPage, ConfirmPage, PasskeyLine, RecoveryCodesPage, SessionLine,
 };
 use crate::ui::passkeys::{self as ui_passkeys, refused};
 use crate::web::client_ip::ClientIp;
+use crate::web::csrf;
+use crate::web::csrf::failed as csrf_failed;
+use crate::web::page::display_time as timestamp;
 use sea_orm::TransactionTrait;
 
-/// The signed-in user, or the sign-in that leads back here. The account page asks
-/// the same decision as every sign-in: a session that lacks a second factor now
-/// due is sent through that step first.
+/// The signed-in user, or the sign-in that leads back here.
 pub async fn signed_in(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<std::result::Result<(Session, User), Response>> {
-    let current = interaction::signed_in_user(state, headers).await?;
-    let next = interaction::account_decision(state, current.as_ref()).await?;
-    if let (Next::Issue { .. }, Some(found)) = (&next, &current) {
-        return Ok(Ok(found.clone()));
-    }
-    let (pending, cookie) =
-        interaction::create(state, headers, interaction::account_request()).await?;
-    let signin = Interaction {
-        pending,
-        client: None,
-        session: current,
-        password_user: None,
-    };
-    let response = signin.respond(state, next).await?;
-    Ok(Err(interaction::with_cookies(response, cookie)))
+    interaction::signed_in_for(state, headers, Local::Account).await
 }
 
 /// Whether the session has re-authenticated recently enough for a change to how
@@ -72,18 +58,6 @@ pub fn confirm_first() -> Response {
 
 fn policy_requires(state: &AppState, user: &User) -> bool {
     mfa::required_by_policy(user, state.config.mfa_policy)
-}
-
-fn timestamp(secs: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(secs)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::macros::format_description!(
-                "[year]-[month]-[day] [hour]:[minute] UTC"
-            ))
-            .ok()
-        })
-        .unwrap_or_default()
 }
 
 async fn page(
@@ -250,6 +224,7 @@ pub async fn change_password(
 
 fn event<'a>(kind: &'a str, user: &'a User, ip: &'a str) -> Event<'a> {
     Event {
+        actor: None,
         kind,
         user_id: Some(&user.id),
         client_id: None,

@@ -15,9 +15,9 @@ use crate::signin::interaction::RequestIdQuery;
 use crate::signin::interaction::{self, Interaction};
 use crate::signin::next::{ConsentAnswer, Next};
 use crate::state::AppState;
-use crate::ui::csrf;
-use crate::ui::login::csrf_failed;
 use crate::ui::pages::{render_page, ConsentPage, ScopeLine};
+use crate::web::csrf;
+use crate::web::csrf::failed as csrf_failed;
 
 pub async fn show(
     State(state): State<AppState>,

@@ -18,10 +18,10 @@ use crate::state::AppState;
 use crate::store::audit::{self, Event};
 use crate::store::authorization_requests::{self, PendingRequest};
 use crate::store::users;
-use crate::ui::csrf;
 use crate::ui::pages::{render_page, LockedPage, LoginPage};
 use crate::ui::passkeys as ui_passkeys;
 use crate::web::client_ip::ClientIp;
+use crate::web::csrf::{self, failed as csrf_failed};
 
 pub async fn show(
     State(state): State<AppState>,
@@ -203,6 +203,7 @@ pub async fn submit(
         audit::record(
             &state.db,
             Event {
+                actor: None,
                 kind: "login_ok",
                 user_id: Some(&user.id),
                 client_id,
@@ -265,12 +266,4 @@ pub async fn start_session(
         state.config.secure_cookies(),
     );
     Ok(vec![cookie, device])
-}
-
-pub fn csrf_failed() -> Error {
-    Error::page(
-        StatusCode::FORBIDDEN,
-        "Form expired",
-        "This form could not be verified. Go back, reload the page and try again.",
-    )
 }

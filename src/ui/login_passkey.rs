@@ -15,9 +15,10 @@ use crate::signin::interaction;
 use crate::signin::next;
 use crate::state::AppState;
 use crate::store::audit::{self, Event};
-use crate::ui::csrf;
-use crate::ui::login::{csrf_failed, finish, known_device, locked_page, render};
+use crate::ui::login::{finish, known_device, locked_page, render};
 use crate::web::client_ip::ClientIp;
+use crate::web::csrf;
+use crate::web::csrf::failed as csrf_failed;
 
 #[derive(Deserialize)]
 pub struct PasskeySignInForm {
@@ -92,6 +93,7 @@ pub async fn submit(
         audit::record(
             &state.db,
             Event {
+                actor: None,
                 kind: "login_ok",
                 user_id: Some(&user.id),
                 client_id,

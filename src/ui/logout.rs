@@ -21,9 +21,9 @@ use crate::redirect_uri;
 use crate::state::AppState;
 use crate::store::clients::{self, Client};
 use crate::store::users;
-use crate::ui::csrf;
-use crate::ui::login::csrf_failed;
 use crate::ui::pages::{render_page, LoggedOutPage, LogoutPage};
+use crate::web::csrf;
+use crate::web::csrf::failed as csrf_failed;
 use crate::web::params::Params;
 
 fn bad(message: &str) -> Error {

@@ -23,11 +23,12 @@ use crate::store::audit::{self, Event};
 use crate::store::authorization_requests;
 use crate::store::recovery_codes;
 use crate::store::users::{self, User};
-use crate::ui::csrf;
-use crate::ui::login::{audience_name, csrf_failed, locked_page, start_session};
+use crate::ui::login::{audience_name, locked_page, start_session};
 use crate::ui::pages::{render_page, EnrollPage, MfaPage, PasskeyForm, RecoveryCodesPage};
 use crate::ui::passkeys as ui_passkeys;
 use crate::web::client_ip::ClientIp;
+use crate::web::csrf;
+use crate::web::csrf::failed as csrf_failed;
 
 /// The sign-in waiting for a second factor, and whose; or the answer to give
 /// when the sign-in is at another step.
@@ -334,6 +335,7 @@ async fn second_step_passed(
     let client_id = signin.pending.client_id.as_deref();
     let now = state.now();
     let event = |kind, detail| Event {
+        actor: None,
         kind,
         user_id: Some(&user.id),
         client_id,
@@ -447,6 +449,7 @@ async fn enroll_passkey(
     audit::record(
         &state.db,
         Event {
+            actor: None,
             kind: "mfa_enrolled",
             user_id: Some(&user.id),
             client_id: pending.client_id.as_deref(),
@@ -513,6 +516,7 @@ pub async fn enroll(
         audit::record(
             &state.db,
             Event {
+                actor: None,
                 kind: "mfa_enrolled",
                 user_id: Some(&user.id),
                 client_id: pending.client_id.as_deref(),

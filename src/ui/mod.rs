@@ -3,7 +3,6 @@
 
 pub mod account;
 pub mod consent;
-pub mod csrf;
 pub mod login;
 pub mod login_passkey;
 pub mod logout;

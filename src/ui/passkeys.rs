@@ -16,9 +16,9 @@ use crate::signin::binding;
 use crate::state::AppState;
 use crate::store::{audit, from_json_list};
 use crate::ui::account::{self, codes_page};
-use crate::ui::csrf;
 use crate::ui::pages::{render_page, PasskeyForm, PasskeyNewPage};
 use crate::web::client_ip::ClientIp;
+use crate::web::csrf;
 
 /// A ceremony as a form on a page.
 pub fn form(
@@ -231,6 +231,7 @@ pub async fn remove(
             .await
             .map_err(refused)?;
         let event = audit::Event {
+            actor: None,
             kind: "passkey_removed",
             user_id: Some(&user.id),
             client_id: None,

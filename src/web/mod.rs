@@ -2,6 +2,7 @@
 
 pub mod client_ip;
 pub mod cookies;
+pub mod csrf;
 pub mod deadline_body;
 pub mod page;
 pub mod params;

@@ -37,3 +37,16 @@ pub fn render_page(status: StatusCode, page: &impl Template) -> Response {
         }
     }
 }
+
+/// A moment as pages show it: `2026-12-04 09:30 UTC` ("" if out of range).
+pub fn display_time(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}

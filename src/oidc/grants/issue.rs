@@ -30,6 +30,7 @@ pub async fn for_grant(
         audit::record(
             &state.db,
             audit::Event {
+                actor: None,
                 kind: "access_denied",
                 user_id: Some(&grant.user_id),
                 client_id: Some(&client.client_id),

@@ -193,6 +193,7 @@ async fn refresh_once(
     audit::record(
         &state.db,
         Event {
+            actor: None,
             kind: "refresh_reuse_detected",
             user_id: Some(&grant.user_id),
             client_id: Some(&client.client_id),

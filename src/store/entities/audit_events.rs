@@ -12,6 +12,8 @@ pub struct Model {
     pub ip: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub detail: Option<String>,
+    /// Who made the change: `user:<id>`, `client:<client_id>` or `cli`.
+    pub actor: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,8 +1,10 @@
 //! CSRF protection for the forms: a random token in a SameSite cookie that each
 //! form must echo (double submit), compared in constant time.
 
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
+
+use crate::error::Error;
 
 use crate::secrets::{constant_time_eq, random_token};
 use crate::web::cookies;
@@ -37,6 +39,18 @@ pub fn verify(headers: &HeaderMap, submitted: &str, secure: bool) -> bool {
 }
 
 /// Adds the CSRF cookie to a page response when one was created.
-pub fn attach(response: Response, cookie: Option<HeaderValue>) -> Response {
-    crate::signin::interaction::with_cookies(response, cookie)
+pub fn attach(mut response: Response, cookie: Option<HeaderValue>) -> Response {
+    if let Some(cookie) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// The answer to a form whose token does not match.
+pub fn failed() -> Error {
+    Error::page(
+        StatusCode::FORBIDDEN,
+        "Form expired",
+        "This form could not be verified. Go back, reload the page and try again.",
+    )
 }
