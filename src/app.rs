@@ -23,7 +23,7 @@ use tower_http::cors::{Any, CorsLayer};
 use crate::observability::{health, metrics, request_id};
 pub use crate::state::AppState;
 use crate::web::deadline_body::DeadlineBody;
-use crate::{admin, oidc, ui, web};
+use crate::{admin, console, oidc, ui, web};
 
 pub fn router(state: AppState) -> Router {
     // /metrics is public unless GATEHOUSE_METRICS_LISTEN gives it an address of its own.
@@ -89,6 +89,7 @@ pub fn router(state: AppState) -> Router {
             post(ui::account::regenerate_codes),
         )
         .merge(admin::router())
+        .merge(console::routes())
         .route("/static/{file}", get(ui::static_files::handle))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

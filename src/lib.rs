@@ -8,6 +8,7 @@ pub mod auth_method;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod domain;
 pub mod error;
 pub mod grant_type;

@@ -29,6 +29,10 @@ pub enum UserCommand {
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+        /// Make the user an administrator: a member of GATEHOUSE_ADMIN_GROUP
+        /// (created if missing), who may use the admin console.
+        #[arg(long)]
+        admin: bool,
         #[arg(long)]
         json: bool,
     },
@@ -203,6 +207,7 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
             phone,
             address,
             password_stdin,
+            admin,
             json,
         } => {
             if let Some(email) = &email {
@@ -228,13 +233,27 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
                 now,
             )
             .await?;
+            if admin {
+                let group = &config.admin_group;
+                crate::domain::groups::make_admin(&db, group, &user, now).await?;
+                let detail = format!("{} added to group {group}; command line", user.username);
+                super::audit(&db, "group_member_added", Some(&user.id), &detail, now).await?;
+            }
             if json {
                 print_json(&json!({
                     "id": user.id,
                     "username": user.username,
                     "email": user.email,
                     "name": user.name,
+                    "admin": admin,
                 }))?;
+            } else if admin {
+                crate::say!(
+                    "created user {} (sub {}), an administrator (group {})",
+                    user.username,
+                    user.id,
+                    config.admin_group
+                );
             } else {
                 crate::say!("created user {} (sub {})", user.username, user.id);
             }

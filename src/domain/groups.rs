@@ -147,6 +147,28 @@ fn check_description(description: &str) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Makes the user an administrator: a member of the admin group, which is created
+/// if there is none yet (the first admin). Returns whether the group was created.
+pub async fn make_admin(
+    db: &DatabaseConnection,
+    admin_group: &str,
+    user: &User,
+    now: i64,
+) -> Result<bool, Refusal> {
+    let folded = fold_name(admin_group)?;
+    let txn = db.begin().await?;
+    let (group, created) = match groups::find_by_name(&txn, &folded).await? {
+        Some(group) => (group, false),
+        None => (
+            create(&txn, &folded, "Administrators of Gatehouse", now).await?,
+            true,
+        ),
+    };
+    groups::add_member(&txn, &group.id, &user.id, now).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
 /// Whether the user is a member of the group called `name` (false if there is none).
 pub async fn is_member(
     db: &impl ConnectionTrait,

@@ -138,6 +138,11 @@ pub async fn find(
     Ok(Some(client))
 }
 
+pub async fn count(db: &impl ConnectionTrait) -> Result<u64, StoreError> {
+    use sea_orm::PaginatorTrait;
+    Ok(Entity::find().count(db).await?)
+}
+
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Client>, StoreError> {
     let mut admitted: HashMap<String, Vec<String>> = HashMap::new();
     for row in allowed::Entity::find().all(db).await? {
