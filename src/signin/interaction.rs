@@ -450,3 +450,26 @@ pub fn with_cookies(
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_local_sign_in_returns_only_to_console_paths() {
+        for (asked, goes_to) in [
+            ("/admin", "/admin"),
+            ("/admin/users?q=a", "/admin/users?q=a"),
+            ("/admin?notice=saved", "/admin?notice=saved"),
+            ("/administrator", "/admin"),
+            ("//evil.example/admin", "/admin"),
+            ("/admin//evil.example", "/admin"),
+            ("/admin/\\evil.example", "/admin"),
+            ("https://evil.example/admin", "/admin"),
+            ("", "/admin"),
+        ] {
+            assert_eq!(Local::Console(asked.into()).path(), goes_to, "{asked}");
+        }
+        assert_eq!(Local::Account.path(), "/account");
+    }
+}
