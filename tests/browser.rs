@@ -498,3 +498,225 @@ async fn passkey_registration_and_usernameless_sign_in_in_chromium() {
     assert_eq!(claims["acr"], "2");
     c.close().await.unwrap();
 }
+
+/// Types `text` into the field `css`.
+async fn fill(c: &Client, css: &str, text: &str) {
+    let field = c.wait().for_element(Locator::Css(css)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// Clicks the submit button of the form posting to `action`.
+async fn submit_form(c: &Client, action: &str) {
+    c.find(Locator::Css(&format!(
+        "form[action='{action}'] button[type=submit]"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+}
+
+async fn heading(c: &Client) -> String {
+    c.wait()
+        .for_element(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The admin console in a real browser: an administrator signs in with two
+/// factors, creates a group, a user in it and an application open to that group
+/// only (its secret shown once, with a copy button), rotates the secret, and the
+/// new user then signs in to the application, which redeems the code with the
+/// rotated secret.
+#[tokio::test]
+async fn the_admin_console_in_chromium() {
+    if !std::path::Path::new(CHROMEDRIVER).exists() {
+        eprintln!("skipped: {CHROMEDRIVER} is not installed (.ci/run installs chromium-driver)");
+        return;
+    }
+    let server = TestServer::start().await;
+    let root = server.add_user("root", None, Some("Root Admin")).await;
+    let sealed = server
+        .state
+        .keys
+        .master()
+        .seal(&format!("totp:{root}"), TOTP_SECRET);
+    gatehouse::store::users::set_totp(&server.state.db, &root, &sealed, 0, 0)
+        .await
+        .unwrap();
+    let user = gatehouse::store::users::find(&server.state.db, &root)
+        .await
+        .unwrap()
+        .unwrap();
+    gatehouse::domain::groups::make_admin(&server.state.db, "admins", &user, 0)
+        .await
+        .unwrap();
+    let (callback, seen) = callback_server().await;
+
+    let (_driver, driver_url) = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser(&driver_url, profile.path()).await;
+    c.set_window_size(1280, 800).await.unwrap();
+
+    // Sign-in with password and code, then the overview.
+    c.goto(&server.url("/admin")).await.unwrap();
+    fill(&c, "#username", "root").await;
+    fill(&c, "#password", PASSWORD).await;
+    submit_form(&c, "/login").await;
+    fill(&c, "#code", &totp::code_at(TOTP_SECRET, server.clock.now())).await;
+    submit_form(&c, "/login/mfa").await;
+    assert_eq!(heading(&c).await, "Overview");
+    shoot(&c, "20-console-overview").await;
+
+    // A group.
+    c.goto(&server.url("/admin/groups")).await.unwrap();
+    fill(&c, "#name", "staff").await;
+    fill(&c, "#description", "Everyone on the payroll").await;
+    submit_form(&c, "/admin/groups").await;
+    assert_eq!(heading(&c).await, "staff");
+
+    // A user, put in the group.
+    c.goto(&server.url("/admin/users/new")).await.unwrap();
+    fill(&c, "#username", "dana").await;
+    fill(&c, "#name", "Dana Scully").await;
+    fill(&c, "#email", "dana@example.com").await;
+    fill(&c, "#password", "dana's long password").await;
+    shoot(&c, "21-console-new-user").await;
+    submit_form(&c, "/admin/users").await;
+    assert_eq!(heading(&c).await, "dana");
+    let dana_path = c.current_url().await.unwrap().path().to_string();
+    c.find(Locator::Css("#add-group"))
+        .await
+        .unwrap()
+        .select_by_label("staff")
+        .await
+        .unwrap();
+    submit_form(&c, &format!("{dana_path}/groups/add")).await;
+    c.wait()
+        .for_element(Locator::Css(".chips a"))
+        .await
+        .unwrap();
+    shoot(&c, "22-console-user").await;
+
+    // An application for members of staff.
+    c.goto(&server.url("/admin/applications/new"))
+        .await
+        .unwrap();
+    fill(&c, "#client_id", "wiki").await;
+    fill(&c, "#name", "Team Wiki").await;
+    fill(&c, "#redirect_uris", &callback).await;
+    c.find(Locator::Css("#group-staff"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    shoot(&c, "23-console-new-application").await;
+    submit_form(&c, "/admin/applications").await;
+    let secret_field = c
+        .wait()
+        .for_element(Locator::Css("#client-secret"))
+        .await
+        .unwrap();
+    let first_secret = secret_field.prop("value").await.unwrap().unwrap();
+    assert_eq!(first_secret.len(), 43);
+    // The copy button is there once its script ran.
+    let copy = c.find(Locator::Css("button[data-copy]")).await.unwrap();
+    assert!(copy.is_displayed().await.unwrap());
+    shoot(&c, "24-console-secret-once").await;
+
+    // Rotate: the confirmation names what will happen.
+    c.goto(&server.url("/admin/applications/wiki"))
+        .await
+        .unwrap();
+    submit_form(&c, "/admin/applications/wiki/rotate-secret").await;
+    let warning = c
+        .wait()
+        .for_element(Locator::Css(".warning"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(warning.contains("stops working now"), "{warning}");
+    shoot(&c, "25-console-confirm-rotate").await;
+    submit_form(&c, "/admin/applications/wiki/rotate-secret").await;
+    let rotated = c
+        .wait()
+        .for_element(Locator::Css("#client-secret"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(rotated, first_secret);
+
+    // The audit log shows what root did.
+    c.goto(&server.url("/admin/audit?actor=root"))
+        .await
+        .unwrap();
+    let log = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for kind in [
+        "group_created",
+        "user_created",
+        "group_member_added",
+        "client_created",
+        "client_secret_rotated",
+    ] {
+        assert!(log.contains(kind), "{kind}: {log}");
+    }
+    shoot(&c, "26-console-audit").await;
+    c.goto(&server.url("/admin/keys")).await.unwrap();
+    shoot(&c, "27-console-keys").await;
+    c.close().await.unwrap();
+
+    // Dana signs in to the wiki in a browser of her own.
+    let profile = tempfile::tempdir().unwrap();
+    let d = browser(&driver_url, profile.path()).await;
+    let url =
+        authorize_url(&server, "wiki", "").replace(&urlencode(REDIRECT), &urlencode(&callback));
+    d.goto(&url).await.unwrap();
+    fill(&d, "#username", "dana").await;
+    fill(&d, "#password", "dana's long password").await;
+    submit_form(&d, "/login").await;
+    d.wait()
+        .for_element(Locator::Css("button[value=allow]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let back = called_back(&callback, &seen).await;
+    let code = param(&back, "code").expect("code");
+    let (status, _, body) = token_request(
+        &server,
+        Some(("wiki", &rotated)),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &callback),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let claims = jwt_claims(body["id_token"].as_str().unwrap());
+    let dana = gatehouse::store::users::find_by_username(&server.state.db, "dana")
+        .await
+        .unwrap()
+        .expect("created in the console");
+    assert_eq!(claims["sub"], dana.id.as_str());
+    d.close().await.unwrap();
+}

@@ -849,3 +849,44 @@ async fn users_and_clients_are_managed_like_through_the_api() {
         .status
         .success());
 }
+
+#[tokio::test]
+async fn user_add_admin_makes_the_first_administrator() {
+    let db = migrated_db().await;
+    let out = gatehouse(
+        &db,
+        &["user", "add", "root", "--admin", "--password-stdin"],
+        Some("correct horse battery\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("an administrator (group admins)"));
+    let members = gatehouse(&db, &["group", "members", "admins", "--json"], None);
+    assert!(members.status.success(), "{}", stderr(&members));
+    let members: serde_json::Value = serde_json::from_str(&stdout(&members)).unwrap();
+    assert_eq!(members[0]["username"], "root");
+    // A second admin joins the group that now exists.
+    let out = gatehouse(
+        &db,
+        &[
+            "user",
+            "add",
+            "second",
+            "--admin",
+            "--json",
+            "--password-stdin",
+        ],
+        Some("correct horse battery\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(shown["admin"], true);
+    let members = gatehouse(&db, &["group", "members", "admins", "--json"], None);
+    let members: serde_json::Value = serde_json::from_str(&stdout(&members)).unwrap();
+    assert_eq!(members.as_array().unwrap().len(), 2);
+    let events = gatehouse(&db, &["audit", "tail", "--json"], None);
+    assert!(
+        stdout(&events).contains("group_member_added"),
+        "{}",
+        stdout(&events)
+    );
+}
