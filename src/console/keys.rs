@@ -38,7 +38,7 @@ impl From<&StoredKey> for KeyLine {
 pub async fn lines(state: &AppState) -> Result<Vec<KeyLine>, super::Failure> {
     let mut keys = signing_keys::all(&state.db).await?;
     keys.retain(|k| k.state != STATE_REMOVED);
-    keys.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    keys.sort_by_key(|k| std::cmp::Reverse(k.created_at));
     Ok(keys.iter().map(KeyLine::from).collect())
 }
 
