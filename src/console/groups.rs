@@ -6,7 +6,9 @@ use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
 
-use super::{confirmed, done, failed, render, Admin, Chrome, ConfirmPage, NoticeQuery, Outcome};
+use super::{
+    confirmed, done, failed, render, ActionForm, Admin, Chrome, ConfirmPage, NoticeQuery, Outcome,
+};
 use crate::domain::groups as rules;
 use crate::state::AppState;
 use crate::store::groups::{self, Group};
@@ -162,21 +164,11 @@ pub async fn update(
     outcome.unwrap_or_else(|f| failed(&admin, &format!("/admin/groups/{id}"), f))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct MemberForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    username: String,
-    #[serde(default)]
-    confirmed: String,
-}
-
 pub async fn add_member(
     admin: Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Form(form): Form<MemberForm>,
+    Form(form): Form<ActionForm>,
 ) -> Response {
     let outcome: Outcome = async {
         admin.check_csrf(&state, &form.csrf)?;
@@ -205,7 +197,7 @@ pub async fn remove_member(
     admin: Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Form(form): Form<MemberForm>,
+    Form(form): Form<ActionForm>,
 ) -> Response {
     let outcome: Outcome = async {
         admin.check_csrf(&state, &form.csrf)?;
@@ -253,19 +245,11 @@ pub async fn remove_member(
     outcome.unwrap_or_else(|f| failed(&admin, &format!("/admin/groups/{id}"), f))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct DeleteForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    confirmed: String,
-}
-
 pub async fn delete(
     admin: Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Form(form): Form<DeleteForm>,
+    Form(form): Form<ActionForm>,
 ) -> Response {
     let outcome: Outcome = async {
         admin.check_csrf(&state, &form.csrf)?;

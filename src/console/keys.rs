@@ -4,9 +4,10 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::Form;
-use serde::Deserialize;
 
-use super::{confirmed, done, failed, render, Admin, Chrome, ConfirmPage, NoticeQuery, Outcome};
+use super::{
+    confirmed, done, failed, render, ActionForm, Admin, Chrome, ConfirmPage, NoticeQuery, Outcome,
+};
 use crate::state::AppState;
 use crate::store::signing_keys::{self, StoredKey, STATE_REMOVED};
 use crate::web::page::display_time;
@@ -65,18 +66,10 @@ pub async fn list(
     outcome.unwrap_or_else(|f| failed(&admin, "/admin", f))
 }
 
-#[derive(Deserialize)]
-pub struct RotateForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    confirmed: String,
-}
-
 pub async fn rotate(
     admin: Admin,
     State(state): State<AppState>,
-    Form(form): Form<RotateForm>,
+    Form(form): Form<ActionForm>,
 ) -> Response {
     let outcome: Outcome = async {
         admin.check_csrf(&state, &form.csrf)?;

@@ -115,6 +115,25 @@ pub struct ConfirmPage {
     pub cancel: String,
 }
 
+/// What a console action form posts: the CSRF token, `confirmed=yes` once the
+/// confirmation step was passed, and the one value naming what is acted on.
+#[derive(Debug, Default, Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub confirmed: String,
+    #[serde(default)]
+    pub session_id: String,
+    #[serde(default)]
+    pub passkey_id: String,
+    /// A group's id.
+    #[serde(default)]
+    pub group: String,
+    #[serde(default)]
+    pub username: String,
+}
+
 /// A destructive form: posted once without `confirmed`, it asks first.
 pub fn confirmed(value: &str) -> bool {
     value == "yes"

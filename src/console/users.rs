@@ -8,8 +8,8 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::{
-    checked, confirmed, done, failed, optional, render, Admin, Chrome, ConfirmPage, Failure,
-    NoticeQuery, Outcome,
+    checked, confirmed, done, failed, optional, render, ActionForm, Admin, Chrome, ConfirmPage,
+    Failure, NoticeQuery, Outcome,
 };
 use crate::auth::mfa::{self, Factors, MfaPolicy};
 use crate::domain::users::{self as rules, Changes, NewAccount};
@@ -335,15 +335,6 @@ pub async fn update(
     outcome.unwrap_or_else(|f| failed(&admin, &back, f))
 }
 
-/// A form with only the token and the confirmation.
-#[derive(Debug, Deserialize)]
-pub struct ActionForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    confirmed: String,
-}
-
 fn ask(
     admin: &Admin,
     user: &User,
@@ -518,21 +509,11 @@ pub async fn set_password(
     outcome.unwrap_or_else(|f| failed(&admin, &format!("/admin/users/{id}"), f))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct SessionForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    session_id: String,
-    #[serde(default)]
-    confirmed: String,
-}
-
 pub async fn end_session(
     admin: Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Form(form): Form<SessionForm>,
+    Form(form): Form<ActionForm>,
 ) -> Response {
     let outcome: Outcome = async {
         admin.check_csrf(&state, &form.csrf)?;
@@ -568,21 +549,11 @@ pub async fn end_session(
     outcome.unwrap_or_else(|f| failed(&admin, &format!("/admin/users/{id}"), f))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct PasskeyForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    passkey_id: String,
-    #[serde(default)]
-    confirmed: String,
-}
-
 pub async fn remove_passkey(
     admin: Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Form(form): Form<PasskeyForm>,
+    Form(form): Form<ActionForm>,
 ) -> Response {
     let outcome: Outcome = async {
         admin.check_csrf(&state, &form.csrf)?;
@@ -611,22 +582,11 @@ pub async fn remove_passkey(
     outcome.unwrap_or_else(|f| failed(&admin, &format!("/admin/users/{id}"), f))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct GroupForm {
-    #[serde(default)]
-    csrf: String,
-    /// The group's id.
-    #[serde(default)]
-    group: String,
-    #[serde(default)]
-    confirmed: String,
-}
-
 pub async fn add_group(
     admin: Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Form(form): Form<GroupForm>,
+    Form(form): Form<ActionForm>,
 ) -> Response {
     let outcome: Outcome = async {
         admin.check_csrf(&state, &form.csrf)?;
@@ -650,7 +610,7 @@ pub async fn remove_group(
     admin: Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Form(form): Form<GroupForm>,
+    Form(form): Form<ActionForm>,
 ) -> Response {
     let outcome: Outcome = async {
         admin.check_csrf(&state, &form.csrf)?;
