@@ -65,6 +65,22 @@ pub fn router(state: AppState) -> Router {
             get(ui::mfa_step::show).post(ui::mfa_step::submit),
         )
         .route("/login/passkey", post(ui::login_passkey::submit))
+        .route(
+            "/login/forgot",
+            get(ui::forgot_password::show).post(ui::forgot_password::submit),
+        )
+        .route(
+            "/login/reset",
+            get(ui::reset_password::show).post(ui::reset_password::submit),
+        )
+        .route(
+            "/email/verify",
+            get(ui::verify_email::show).post(ui::verify_email::submit),
+        )
+        .route(
+            "/account/email/verify",
+            post(ui::account::send_verification),
+        )
         .route("/login/mfa/enroll", post(ui::mfa_step::enroll))
         .route("/login/mfa/passkey", post(ui::mfa_step::passkey))
         .route("/consent", get(ui::consent::show).post(ui::consent::submit))

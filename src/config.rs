@@ -97,6 +97,17 @@ pub struct Config {
     pub http_max_connections: usize,
     /// A separate address for /metrics; when set, the public port does not serve it.
     pub metrics_listen: Option<String>,
+    /// The SMTP server, in lettre's URL form (`smtp://host:25`,
+    /// `smtp://host:587?tls=required`, `smtps://host:465`, credentials in the URL
+    /// or below). Unset: no mail, and nothing that needs mail is offered.
+    #[serde(skip_serializing)]
+    pub smtp_url: Option<String>,
+    /// SMTP credentials given apart from the URL.
+    pub smtp_username: Option<String>,
+    #[serde(skip_serializing)]
+    pub smtp_password: Option<String>,
+    /// The From of every message (`Gatehouse <id@example.com>`); required with SMTP.
+    pub mail_from: Option<String>,
 }
 
 impl Default for Config {
@@ -141,6 +152,10 @@ impl Default for Config {
             http_max_header_bytes: 16 * 1024,
             http_max_connections: 1024,
             metrics_listen: None,
+            smtp_url: None,
+            smtp_username: None,
+            smtp_password: None,
+            mail_from: None,
         }
     }
 }
@@ -175,11 +190,12 @@ impl Config {
         }
         // Secrets are taken from the environment as they are: figment would read
         // "12345" as a number and "[x]" as a list.
-        const VERBATIM: [&str; 2] = ["DATABASE_PASSWORD", "MASTER_KEY"];
+        const VERBATIM: [&str; 3] = ["DATABASE_PASSWORD", "MASTER_KEY", "SMTP_PASSWORD"];
         figment = figment.merge(Env::prefixed("GATEHOUSE_").ignore(&[
             "TEST_DATABASE_URL",
             VERBATIM[0],
             VERBATIM[1],
+            VERBATIM[2],
         ]));
         if let Some(path) = file {
             reject_unknown_file_keys(path)?;
@@ -192,6 +208,9 @@ impl Config {
         }
         if let Some(key) = verbatim("GATEHOUSE_MASTER_KEY") {
             config.master_key = Some(key);
+        }
+        if let Some(password) = verbatim("GATEHOUSE_SMTP_PASSWORD") {
+            config.smtp_password = Some(password);
         }
         config.validate()?;
         Ok(config)
@@ -293,6 +312,7 @@ impl Config {
         }
         self.trusted_proxy_list()?;
         self.database_connect_url()?;
+        crate::mail::Settings::from_config(self)?;
         self.metrics_addr()?;
         for (name, value) in [
             ("GATEHOUSE_THROTTLE_MAX_LOCK", self.throttle_max_lock),
@@ -432,7 +452,15 @@ fn setting_names() -> Vec<String> {
         _ => Vec::new(),
     };
     // Secrets are never serialized, so they are not among the keys above.
-    names.extend(["master_key".to_string(), "database_password".to_string()]);
+    names.extend(
+        [
+            "master_key",
+            "database_password",
+            "smtp_url",
+            "smtp_password",
+        ]
+        .map(String::from),
+    );
     names
 }
 

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use crate::state::AppState;
 use crate::store::{
-    authorization_codes, authorization_requests, refresh_tokens, revoked_client_tokens,
-    webauthn_ceremonies,
+    authorization_codes, authorization_requests, email_tokens, refresh_tokens,
+    revoked_client_tokens, webauthn_ceremonies,
 };
 
 const EVERY: Duration = Duration::from_secs(600);
@@ -34,13 +34,16 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<()> {
     let refresh = refresh_tokens::purge_expired(&state.db, now - 86_400).await?;
     let revoked = revoked_client_tokens::purge_expired(&state.db, now).await?;
     let ceremonies = webauthn_ceremonies::purge_expired(&state.db, now).await?;
-    if requests + codes + refresh + revoked + ceremonies > 0 {
+    // Mailed links stay a day past expiry: the cap on mails per account counts them.
+    let links = email_tokens::purge_expired(&state.db, now - 86_400).await?;
+    if requests + codes + refresh + revoked + ceremonies + links > 0 {
         tracing::debug!(
             requests,
             codes,
             refresh,
             revoked,
             ceremonies,
+            links,
             "purged expired rows"
         );
     }

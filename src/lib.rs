@@ -14,6 +14,7 @@ pub mod error;
 pub mod grant_type;
 pub mod housekeeping;
 pub mod keys;
+pub mod mail;
 pub mod observability;
 pub mod oidc;
 pub mod redirect_uri;

@@ -11,6 +11,7 @@ use crate::auth::password::Passwords;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::Keys;
+use crate::mail::{self, Mailer};
 use crate::observability::metrics;
 use crate::store;
 use crate::store::clients::ClientCache;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// Renders /metrics; shared by every server in the process (one global recorder).
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// Outgoing mail; off without GATEHOUSE_SMTP_URL.
+    pub mailer: Mailer,
 }
 
 impl AppState {
@@ -54,7 +57,13 @@ impl AppState {
             Arc::new(RelyingParty::from_issuer(&config.issuer).map_err(|e| anyhow::anyhow!(e))?);
         let clients = Arc::new(ClientCache::new(config.client_cache_ttl));
         let trusted_proxies = Arc::new(config.trusted_proxy_list()?);
+        let mailer = Mailer::start(
+            mail::Settings::from_config(&config)?,
+            db.clone(),
+            clock.clone(),
+        );
         Ok(AppState {
+            mailer,
             clients,
             grants: Arc::default(),
             trusted_proxies,

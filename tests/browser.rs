@@ -518,14 +518,22 @@ async fn submit_form(c: &Client, action: &str) {
     .unwrap();
 }
 
-async fn heading(c: &Client) -> String {
-    c.wait()
-        .for_element(Locator::Css("h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+/// Waits for the page whose heading is `expected` (a click's navigation may still
+/// be under way: the old page, or an element of it gone stale, is read again).
+async fn expect_heading(c: &Client, expected: &str) {
+    let mut seen = String::new();
+    for _ in 0..100 {
+        if let Ok(h1) = c.find(Locator::Css("h1")).await {
+            if let Ok(text) = h1.text().await {
+                if text == expected {
+                    return;
+                }
+                seen = text;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("expected the page '{expected}', still on '{seen}'");
 }
 
 /// The admin console in a real browser: an administrator signs in with two
@@ -570,7 +578,7 @@ async fn the_admin_console_in_chromium() {
     submit_form(&c, "/login").await;
     fill(&c, "#code", &totp::code_at(TOTP_SECRET, server.clock.now())).await;
     submit_form(&c, "/login/mfa").await;
-    assert_eq!(heading(&c).await, "Overview");
+    expect_heading(&c, "Overview").await;
     shoot(&c, "20-console-overview").await;
 
     // A group.
@@ -578,7 +586,7 @@ async fn the_admin_console_in_chromium() {
     fill(&c, "#name", "staff").await;
     fill(&c, "#description", "Everyone on the payroll").await;
     submit_form(&c, "/admin/groups").await;
-    assert_eq!(heading(&c).await, "staff");
+    expect_heading(&c, "staff").await;
 
     // A user, put in the group.
     c.goto(&server.url("/admin/users/new")).await.unwrap();
@@ -588,7 +596,7 @@ async fn the_admin_console_in_chromium() {
     fill(&c, "#password", "dana's long password").await;
     shoot(&c, "21-console-new-user").await;
     submit_form(&c, "/admin/users").await;
-    assert_eq!(heading(&c).await, "dana");
+    expect_heading(&c, "dana").await;
     let dana_path = c.current_url().await.unwrap().path().to_string();
     c.find(Locator::Css("#add-group"))
         .await

@@ -22,6 +22,7 @@ mod m20261203_000019_client_secret_rotation;
 mod m20261203_000020_client_versions;
 mod m20261204_000021_create_passkeys;
 mod m20261204_000022_audit_actor;
+mod m20261204_000023_create_email_tokens;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000020_client_versions::Migration),
             Box::new(m20261204_000021_create_passkeys::Migration),
             Box::new(m20261204_000022_audit_actor::Migration),
+            Box::new(m20261204_000023_create_email_tokens::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 pub mod attempts;
 pub mod backchannel;
 pub mod clients;
+pub mod email;
 pub mod grants;
 pub mod groups;
 pub mod keys;

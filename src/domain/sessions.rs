@@ -79,12 +79,11 @@ pub async fn end_other_sessions(state: &AppState, user_id: &str, keep: &str) -> 
     Ok(ended)
 }
 
-/// Ends every session of the user and revokes all their grants, offline ones
-/// included (a disabled account); returns the notices owed.
-pub async fn end_all_in(
+/// Ends every session of the user with the grants that live only as long as
+/// them; offline grants (offline_access) stay. Returns the notices owed.
+pub async fn end_sessions_in(
     db: &impl ConnectionTrait,
     user_id: &str,
-    reason: &str,
     now: i64,
 ) -> Result<Vec<Notice>, StoreError> {
     let mut notices = Vec::new();
@@ -93,7 +92,19 @@ pub async fn end_all_in(
             notices.extend(more);
         }
     }
-    grants::revoke_all_for_user(db, user_id, reason, now).await?;
     sessions::end_all(db, user_id, now).await?;
+    Ok(notices)
+}
+
+/// Ends every session of the user and revokes all their grants, offline ones
+/// included (a disabled account); returns the notices owed.
+pub async fn end_all_in(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<Vec<Notice>, StoreError> {
+    let notices = end_sessions_in(db, user_id, now).await?;
+    grants::revoke_all_for_user(db, user_id, reason, now).await?;
     Ok(notices)
 }

@@ -6,6 +6,7 @@ pub mod authorization_codes;
 pub mod authorization_requests;
 pub mod clients;
 pub mod consents;
+pub mod email_tokens;
 pub mod entities;
 pub mod grants;
 pub mod groups;

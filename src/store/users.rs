@@ -1,6 +1,6 @@
 //! Users: people who sign in.
 
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
 };
@@ -66,6 +66,40 @@ pub async fn find_by_username(
         .filter(Column::Username.eq(username))
         .one(db)
         .await?)
+}
+
+/// The users (at most `limit`) whose address is `email`, compared without case.
+pub async fn find_by_email(
+    db: &impl ConnectionTrait,
+    email: &str,
+    limit: u64,
+) -> Result<Vec<User>, StoreError> {
+    use sea_orm::QuerySelect;
+    Ok(Entity::find()
+        .filter(sea_orm::sea_query::ExprTrait::eq(
+            Func::lower(Expr::col(Column::Email)),
+            email.trim().to_lowercase(),
+        ))
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Marks the address verified, if it is still `email`; false otherwise.
+pub async fn set_email_verified(
+    db: &impl ConnectionTrait,
+    id: &str,
+    email: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let result = Entity::update_many()
+        .col_expr(Column::EmailVerified, Expr::value(true))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Email.eq(email))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<User>, StoreError> {

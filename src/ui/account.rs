@@ -10,9 +10,11 @@ use serde::Deserialize;
 use crate::auth::mfa::{Factors, Proof};
 use crate::auth::{mfa, password, recovery, session};
 use crate::domain::attempts::{self, Attempt, Kind, Outcome};
+use crate::domain::email as domain_email;
 use crate::domain::passkeys::{self as domain_passkeys, Answer, Binding, Purpose};
 use crate::domain::sessions as domain_sessions;
 use crate::domain::users as domain_users;
+use crate::domain::Refusal;
 use crate::error::{Error, Result};
 use crate::signin::fresh;
 use crate::signin::interaction::{self, Local};
@@ -103,6 +105,9 @@ async fn page(
         enrolled: factors.any(),
         notice,
         password_error: password_error.clone(),
+        email: user.email.clone(),
+        email_verified: user.email_verified,
+        can_verify: state.mailer.enabled() && user.email.is_some() && !user.email_verified,
     };
     let status = if password_error.is_some() {
         StatusCode::BAD_REQUEST
@@ -208,6 +213,7 @@ pub async fn change_password(
         // Whoever knew the old password is signed out everywhere else.
         let ended = domain_sessions::end_other_sessions(&state, &user.id, &current.id).await?;
         audit::record(&state.db, event("password_changed", &user, &ip), now).await?;
+        domain_email::notify_password_changed(&state, &user, "on the account page");
         let notice = Some(if ended > 0 {
             format!(
                 "Your password was changed. {ended} other session{} signed out.",
@@ -217,6 +223,32 @@ pub async fn change_password(
             "Your password was changed. Any other sessions were signed out.".to_string()
         });
         page(&state, &headers, &current, &user, notice, None).await
+    }
+    .await
+    .map_err(Error::on_page)
+}
+
+/// Mails a link that confirms the account's address.
+pub async fn send_verification(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response> {
+    async {
+        let (current, user) = match guarded(&state, &headers, &form.csrf).await? {
+            Ok(found) => found,
+            Err(redirect) => return Ok(redirect),
+        };
+        let notice = match domain_email::send_verification(&state, &user, &ip).await {
+            Ok(()) => format!(
+                "We sent a confirmation link to {}. It works for 24 hours.",
+                user.email.as_deref().unwrap_or_default()
+            ),
+            Err(Refusal::Conflict(why)) => format!("No link was sent: {why}."),
+            Err(other) => return Err(other.into()),
+        };
+        page(&state, &headers, &current, &user, Some(notice), None).await
     }
     .await
     .map_err(Error::on_page)

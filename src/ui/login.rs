@@ -84,6 +84,10 @@ pub async fn render(
         username,
         error,
         passkey: Some(passkey),
+        forgot: state
+            .mailer
+            .enabled()
+            .then(|| crate::ui::forgot_password::forgot_url(&signin.pending.id)),
     };
     Ok(csrf::attach(render_page(status, &page), cookie))
 }

@@ -3,13 +3,16 @@
 
 pub mod account;
 pub mod consent;
+pub mod forgot_password;
 pub mod login;
 pub mod login_passkey;
 pub mod logout;
 pub mod mfa_step;
 pub mod pages;
 pub mod passkeys;
+pub mod reset_password;
 pub mod static_files;
+pub mod verify_email;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -28,6 +28,8 @@ pub struct LoginPage {
     pub username: String,
     pub error: Option<String>,
     pub passkey: Option<PasskeyForm>,
+    /// "Forgot password?", when mail is set up.
+    pub forgot: Option<String>,
 }
 
 /// One line of the consent page: a scope and what it lets the application see.
@@ -103,6 +105,10 @@ pub struct AccountPage {
     pub enrolled: bool,
     pub notice: Option<String>,
     pub password_error: Option<String>,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    /// A verification link can be mailed (mail is set up, the address unconfirmed).
+    pub can_verify: bool,
 }
 
 pub struct PasskeyLine {
@@ -163,3 +169,37 @@ pub struct LogoutPage {
 #[derive(Template)]
 #[template(path = "logged_out.html")]
 pub struct LoggedOutPage {}
+
+/// "Forgot password": the form, or (sent) the answer every name gets.
+#[derive(Template)]
+#[template(path = "forgot_password.html")]
+pub struct ForgotPasswordPage {
+    pub csrf: String,
+    pub request_id: String,
+    /// Where "Back to sign in" goes.
+    pub back: String,
+    pub sent: bool,
+    pub minutes: i64,
+}
+
+/// A reset link's page: the new password, or (done) the way back to sign in.
+#[derive(Template)]
+#[template(path = "reset_password.html")]
+pub struct ResetPasswordPage {
+    pub csrf: String,
+    pub token: String,
+    pub username: String,
+    pub error: Option<String>,
+    pub done: bool,
+}
+
+/// A verification link's page: one button (a mail scanner's GET confirms
+/// nothing), then the result.
+#[derive(Template)]
+#[template(path = "verify_email.html")]
+pub struct VerifyEmailPage {
+    pub csrf: String,
+    pub token: String,
+    /// The address now confirmed.
+    pub verified: Option<String>,
+}

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod authenticator;
+pub mod smtp;
 pub mod webauthn_driver;
 
 use std::sync::Arc;

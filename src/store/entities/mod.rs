@@ -6,6 +6,7 @@ pub mod authorization_requests;
 pub mod client_allowed_groups;
 pub mod clients;
 pub mod consents;
+pub mod email_tokens;
 pub mod grants;
 pub mod group_members;
 pub mod groups;
