@@ -71,7 +71,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/login/reset",
-            get(ui::reset_password::show).post(ui::reset_password::submit),
+            get(ui::password_link::show_reset).post(ui::password_link::submit_reset),
+        )
+        .route(
+            "/login/invite",
+            get(ui::password_link::show_invitation).post(ui::password_link::submit_invitation),
         )
         .route(
             "/email/verify",

@@ -728,3 +728,75 @@ async fn the_admin_console_in_chromium() {
     assert_eq!(claims["sub"], dana.id.as_str());
     d.close().await.unwrap();
 }
+
+/// A forgotten password in a real browser: "Forgot password?" on the login page,
+/// the mailed link, the new password, and a sign-in with it; screenshots of each
+/// page.
+#[tokio::test]
+async fn a_forgotten_password_in_chromium() {
+    if !std::path::Path::new(CHROMEDRIVER).exists() {
+        eprintln!("skipped: {CHROMEDRIVER} is not installed (.ci/run installs chromium-driver)");
+        return;
+    }
+    let smtp = common::smtp::SmtpServer::start().await;
+    let db = Arc::new(TestDb::new().await);
+    let server = TestServer::start_with(db, |config| {
+        config.smtp_url = Some(smtp.url.clone());
+        config.mail_from = Some("Gatehouse <id@example.test>".into());
+    })
+    .await;
+    server
+        .add_user("olga", Some("olga@example.test"), Some("Olga"))
+        .await;
+    let (_driver, driver_url) = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser(&driver_url, profile.path()).await;
+    c.set_window_size(1280, 800).await.unwrap();
+
+    c.goto(&server.url("/account")).await.unwrap();
+    expect_heading(&c, "Sign in").await;
+    shoot(&c, "30-login-with-forgot-link").await;
+    c.find(Locator::LinkText("Forgot password?"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    expect_heading(&c, "Reset your password").await;
+    shoot(&c, "31-forgot-password").await;
+    fill(&c, "#identifier", "olga@example.test").await;
+    submit_form(&c, "/login/forgot").await;
+    let sent = c
+        .wait()
+        .for_element(Locator::Css("p.lead[role=status]"))
+        .await
+        .unwrap();
+    assert!(sent.text().await.unwrap().contains("If an account matches"));
+    shoot(&c, "32-forgot-password-sent").await;
+
+    let link = smtp
+        .wait_for("olga@example.test", 1)
+        .await
+        .link("/login/reset");
+    c.goto(&link).await.unwrap();
+    expect_heading(&c, "Choose a new password").await;
+    shoot(&c, "33-reset-password").await;
+    fill(&c, "#new_password", "olga's new password").await;
+    fill(&c, "#confirm_password", "olga's new password").await;
+    submit_form(&c, "/login/reset").await;
+    expect_heading(&c, "Password changed").await;
+    shoot(&c, "34-reset-password-done").await;
+    c.find(Locator::LinkText("Sign in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    expect_heading(&c, "Sign in").await;
+    fill(&c, "#username", "olga").await;
+    fill(&c, "#password", "olga's new password").await;
+    submit_form(&c, "/login").await;
+    expect_heading(&c, "Your account").await;
+    shoot(&c, "35-account-email").await;
+    c.close().await.unwrap();
+}

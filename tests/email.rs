@@ -574,3 +574,335 @@ async fn a_link_mailed_by_one_node_works_on_the_other() {
     let (status, _) = Browser::new(&first).get(&link).await.page();
     assert_eq!(status, 400);
 }
+
+/// `gatehouse` on the server's database and issuer, with `env` added.
+fn cli(server: &TestServer, env: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+    command
+        .args(args)
+        .env("GATEHOUSE_DATABASE_URL", &server.db.url)
+        .env("GATEHOUSE_MASTER_KEY", &server.db.master_key)
+        .env("GATEHOUSE_ISSUER", &server.base)
+        .env("RUST_LOG", "off");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().unwrap()
+}
+
+fn text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Sets the password on an invitation page; the answer page.
+async fn accept(browser: &Browser, link: &str, password: &str) -> (u16, String) {
+    let (status, page) = browser.get(link).await.page();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Welcome — choose a password"), "{page}");
+    let mut form = form_at(&page, "/login/invite");
+    form.set("new_password", password)
+        .set("confirm_password", password);
+    let (status, page) = browser.submit(&form).await.page();
+    (status.as_u16(), page)
+}
+
+// Several threads: the command line's process talks to the SMTP server of this
+// test while the test waits for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitation_from_the_command_line_sets_the_first_password() {
+    let (smtp, server) = mail_server().await;
+    let mail = [
+        ("GATEHOUSE_SMTP_URL", smtp.url.as_str()),
+        ("GATEHOUSE_MAIL_FROM", FROM),
+    ];
+    let out = cli(
+        &server,
+        &mail,
+        &[
+            "user",
+            "add",
+            "ivy",
+            "--email",
+            "ivy@example.test",
+            "--invite",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("invitation mailed to ivy@example.test"),
+        "{}",
+        text(&out)
+    );
+    let invitation = smtp.wait_for("ivy@example.test", 1).await;
+    assert_eq!(invitation.subject, "You are invited to Gatehouse");
+    assert!(invitation.text.contains("7 days"));
+    let link = invitation.link("/login/invite");
+    assert!(link.starts_with(&server.base), "{link}");
+    let ivy = users::find_by_username(&server.state.db, "ivy")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(ivy.password_hash.is_none());
+    // No password yet: nobody signs in as ivy.
+    let browser = Browser::new(&server);
+    let (_, login) = browser.get(&server.url("/account")).await.page();
+    let (status, _) = browser.login(&login, "ivy", "").await.page();
+    assert_eq!(status, 401);
+
+    let (status, page) = accept(&browser, &link, "ivy's first password").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Your account is ready"), "{page}");
+    let (_, login) = browser.get(&server.url("/account")).await.page();
+    let (status, page) = browser
+        .login(&login, "ivy", "ivy's first password")
+        .await
+        .page();
+    assert_eq!(status, 200);
+    assert!(page.contains("Your account"), "{page}");
+    let ivy = users::find(&server.state.db, &ivy.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(ivy.email_verified, "the link reached the address");
+    assert_eq!(events(&server, "invitation_accepted").await.len(), 1);
+    // Used once; and an account with a password gets no invitation.
+    let (status, _) = browser.get(&link).await.page();
+    assert_eq!(status, 400);
+    let out = cli(&server, &mail, &["user", "invite", "ivy"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("has a password already"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[tokio::test]
+async fn an_invitation_link_can_be_printed_and_a_new_one_replaces_it() {
+    // No SMTP anywhere: the link is printed, and the server still takes it.
+    let server = TestServer::start().await;
+    let out = cli(
+        &server,
+        &[],
+        &[
+            "user",
+            "add",
+            "jo",
+            "--email",
+            "jo@example.test",
+            "--invite",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("--print-link"), "{}", text(&out));
+    assert!(
+        users::find_by_username(&server.state.db, "jo")
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing half-made"
+    );
+    let out = cli(
+        &server,
+        &[],
+        &[
+            "user",
+            "add",
+            "jo",
+            "--email",
+            "jo@example.test",
+            "--invite",
+            "--print-link",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["username"], "jo");
+    let first = shown["invitation_link"].as_str().unwrap().to_string();
+    let out = cli(&server, &[], &["user", "invite", "jo", "--print-link"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let second = text(&out)
+        .split_whitespace()
+        .find(|w| w.contains("/login/invite?token="))
+        .unwrap()
+        .to_string();
+    assert_ne!(first, second);
+    let browser = Browser::new(&server);
+    let (status, _) = browser.get(&first).await.page();
+    assert_eq!(status, 400, "the earlier invitation stopped working");
+    let (status, page) = accept(&browser, &second, "jo's own password").await;
+    assert_eq!(status, 200, "{page}");
+    // The command line's refusals.
+    let out = cli(&server, &[], &["user", "add", "kim", "--invite"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "--invite needs --email: {}",
+        text(&out)
+    );
+}
+
+#[tokio::test]
+async fn an_invitation_expires_after_seven_days() {
+    let (smtp, server) = mail_server().await;
+    let user = server.state.db.clone();
+    let created = gatehouse::domain::users::create(
+        &user,
+        gatehouse::domain::users::NewAccount {
+            username: "lu".into(),
+            email: Some("lu@example.test".into()),
+            name: None,
+            phone_number: None,
+            address: None,
+            password_hash: None,
+        },
+        server.clock.now(),
+    )
+    .await
+    .unwrap();
+    gatehouse::domain::email::send_invitation(&server.state, &created)
+        .await
+        .unwrap();
+    let link = smtp
+        .wait_for("lu@example.test", 1)
+        .await
+        .link("/login/invite");
+    server.clock.advance(7 * 86400 + 1);
+    let (status, page) = Browser::new(&server).get(&link).await.page();
+    assert_eq!(status, 400);
+    assert!(page.contains("invalid, expired or already used"));
+}
+
+#[tokio::test]
+async fn the_admin_api_invites_when_mail_is_set_up() {
+    for with_smtp in [false, true] {
+        let smtp = SmtpServer::start().await;
+        let db = Arc::new(TestDb::new().await);
+        let server = if with_smtp {
+            TestServer::start_with(db, with_mail(&smtp.url)).await
+        } else {
+            TestServer::start_on(db).await
+        };
+        let mut ops = client("ops-bot", false, true, &["client_credentials"]);
+        ops.allowed_scopes = vec!["gatehouse:admin".into()];
+        server.register(&ops).await;
+        let (_, _, body) = token_request(
+            &server,
+            Some(("ops-bot", SECRET)),
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "gatehouse:admin"),
+            ],
+        )
+        .await;
+        let token = body["access_token"].as_str().unwrap().to_string();
+        let post = |path: &str, body: serde_json::Value| {
+            reqwest::Client::new()
+                .post(server.url(&format!("/admin/api/v1{path}")))
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+        };
+        let answer = post(
+            "/users",
+            serde_json::json!({"username": "max", "invite": true, "password": "a password here"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(answer.status(), 400);
+        let answer = post(
+            "/users",
+            serde_json::json!({"username": "max", "invite": true}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(answer.status(), 400, "no email");
+        let answer = post(
+            "/users",
+            serde_json::json!({"username": "max", "email": "max@example.test", "invite": true}),
+        )
+        .await
+        .unwrap();
+        if !with_smtp {
+            assert_eq!(answer.status(), 409);
+            assert!(users::find_by_username(&server.state.db, "max")
+                .await
+                .unwrap()
+                .is_none());
+            continue;
+        }
+        assert_eq!(answer.status(), 201);
+        let id = answer.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let first = smtp
+            .wait_for("max@example.test", 1)
+            .await
+            .link("/login/invite");
+        let answer = post(&format!("/users/{id}/invitation"), serde_json::json!({}))
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 204);
+        let second = smtp
+            .wait_for("max@example.test", 2)
+            .await
+            .link("/login/invite");
+        let browser = Browser::new(&server);
+        assert_eq!(browser.get(&first).await.page().0, 400);
+        let (status, _) = accept(&browser, &second, "max's own password").await;
+        assert_eq!(status, 200);
+        let answer = post(&format!("/users/{id}/invitation"), serde_json::json!({}))
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 409, "a password is set now");
+        let sent = events(&server, "invitation_sent").await;
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[0].actor.as_deref(), Some("client:ops-bot"));
+    }
+}
+
+#[tokio::test]
+async fn changes_to_second_factors_are_announced_by_mail() {
+    let (smtp, server) = mail_server().await;
+    server.add_user("nia", Some("nia@example.test"), None).await;
+    let (browser, _) = account_browser(&server, "nia").await;
+    let (_, enroll) = browser.get(&server.url("/account/totp")).await.page();
+    let doc = scraper::Html::parse_document(&enroll);
+    let text: String = doc
+        .select(&scraper::Selector::parse(".secret code").unwrap())
+        .next()
+        .unwrap()
+        .text()
+        .collect();
+    let secret = totp_rs::Secret::try_from_base32(text.trim())
+        .unwrap()
+        .as_bytes()
+        .to_vec();
+    let mut form = Form::parse(&enroll);
+    form.set(
+        "code",
+        &gatehouse::auth::totp::code_at(&secret, server.clock.now()),
+    );
+    let (status, _) = browser.submit(&form).await.page();
+    assert_eq!(status, 200);
+    let added = smtp.wait_for("nia@example.test", 1).await;
+    assert_eq!(added.subject, "An authenticator app was set up · Gatehouse");
+    let (_, page) = browser.get(&server.url("/account")).await.page();
+    let (status, _) = browser
+        .submit(&form_at(&page, "/account/totp/remove"))
+        .await
+        .page();
+    assert_eq!(status, 200);
+    let removed = smtp.wait_for("nia@example.test", 2).await;
+    assert_eq!(
+        removed.subject,
+        "The authenticator app was removed · Gatehouse"
+    );
+    assert!(removed.text.contains("If this was not you"));
+}

@@ -191,6 +191,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .routes(routes!(users::get, users::update, users::delete))
         .routes(routes!(users::set_password))
         .routes(routes!(users::reset_mfa))
+        .routes(routes!(users::invite))
         .routes(routes!(users::passkeys))
         .routes(routes!(users::remove_passkey))
         .routes(routes!(users::sessions))

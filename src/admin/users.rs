@@ -143,6 +143,10 @@ pub struct NewUserBody {
     pub address: Option<String>,
     /// Omitted: the user has no password until one is set.
     pub password: Option<String>,
+    /// true: no password; the user is mailed an invitation (7 days) to choose
+    /// one. Needs `email` and mail set up on the server.
+    #[serde(default)]
+    pub invite: bool,
 }
 
 /// Only the fields given change; null clears an optional one.
@@ -193,6 +197,27 @@ pub async fn create(
     State(state): State<AppState>,
     JsonBody(new): JsonBody<NewUserBody>,
 ) -> Result<Response, Problem> {
+    if new.invite {
+        // Checked before the user exists: nothing half-made.
+        if new.password.is_some() {
+            return Err(Problem::invalid(
+                "password",
+                "an invited user chooses their own password: give no password with invite",
+            ));
+        }
+        if new.email.is_none() {
+            return Err(Problem::invalid(
+                "email",
+                "an invitation needs an email address",
+            ));
+        }
+        if !state.mailer.enabled() {
+            return Err(Problem::new(
+                ProblemKind::Conflict,
+                "mail is not set up on this server (GATEHOUSE_SMTP_URL): no invitation can be sent",
+            ));
+        }
+    }
     let password_hash = match &new.password {
         Some(password) => Some(hashed(&state, password).await?),
         None => None,
@@ -212,7 +237,30 @@ pub async fn create(
     .await?;
     let detail = format!("user {}", user.username);
     audit_change(&state, &actor, "user_created", Some(&user.id), &detail).await?;
+    if new.invite {
+        crate::domain::email::send_invitation(&state, &user).await?;
+        let detail = format!("invitation mailed to user {}", user.username);
+        audit_change(&state, &actor, "invitation_sent", Some(&user.id), &detail).await?;
+    }
     Ok((StatusCode::CREATED, shown(&user)).into_response())
+}
+
+/// Mails the user a new invitation (7 days) to choose a password; earlier ones
+/// stop working. 409 when the user has a password already or mail is not set up.
+#[utoipa::path(post, path = "/users/{id}/invitation", tag = "users",
+    params(("id" = String, Path)),
+    responses((status = 204), super::Errors),
+    security(("bearer" = ["gatehouse:admin"])))]
+pub async fn invite(
+    Writer(actor): Writer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    let user = find(&state, &id).await?;
+    crate::domain::email::send_invitation(&state, &user).await?;
+    let detail = format!("invitation mailed to user {}", user.username);
+    audit_change(&state, &actor, "invitation_sent", Some(&user.id), &detail).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(patch, path = "/users/{id}", tag = "users", request_body = UserChanges,

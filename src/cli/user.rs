@@ -33,6 +33,21 @@ pub enum UserCommand {
         /// (created if missing), who may use the admin console.
         #[arg(long)]
         admin: bool,
+        /// No password: mail the user an invitation (7 days) to choose one.
+        #[arg(long, requires = "email", conflicts_with = "password_stdin")]
+        invite: bool,
+        /// With --invite: print the invitation link instead of mailing it.
+        #[arg(long, requires = "invite")]
+        print_link: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a new invitation to a user who has no password yet (earlier ones stop working).
+    Invite {
+        username: String,
+        /// Print the link instead of mailing it (for setups without SMTP).
+        #[arg(long)]
+        print_link: bool,
         #[arg(long)]
         json: bool,
     },
@@ -208,16 +223,29 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
             address,
             password_stdin,
             admin,
+            invite,
+            print_link,
             json,
         } => {
             if let Some(email) = &email {
                 crate::domain::users::check_email(email)?;
             }
-            let password = read_password(password_stdin)?;
-            crate::domain::users::check_password(&password)?;
-            let hash = tokio::task::spawn_blocking(move || password::hash_blocking(&password))
-                .await
-                .map_err(anyhow::Error::from)??;
+            // Before anything is written: an invitation that cannot be sent is an error.
+            let mailer = if invite && !print_link {
+                Some(invitation_mailer(config)?)
+            } else {
+                None
+            };
+            let hash = if invite {
+                None
+            } else {
+                let password = read_password(password_stdin)?;
+                crate::domain::users::check_password(&password)?;
+                let hash = tokio::task::spawn_blocking(move || password::hash_blocking(&password))
+                    .await
+                    .map_err(anyhow::Error::from)??;
+                Some(hash)
+            };
             let db = open_db(config).await?;
             let now = crate::clock::Clock::system().now();
             let user = crate::domain::users::create(
@@ -228,25 +256,36 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
                     name,
                     phone_number: phone,
                     address,
-                    password_hash: Some(hash),
+                    password_hash: hash,
                 },
                 now,
             )
             .await?;
+            super::audit(&db, "user_created", Some(&user.id), "command line", now).await?;
             if admin {
                 let group = &config.admin_group;
                 crate::domain::groups::make_admin(&db, group, &user, now).await?;
                 let detail = format!("{} added to group {group}; command line", user.username);
                 super::audit(&db, "group_member_added", Some(&user.id), &detail, now).await?;
             }
+            let invitation = match invite {
+                true => Some(send_invitation(config, &db, &user, mailer.as_ref()).await?),
+                false => None,
+            };
             if json {
-                print_json(&json!({
+                let mut shown = json!({
                     "id": user.id,
                     "username": user.username,
                     "email": user.email,
                     "name": user.name,
                     "admin": admin,
-                }))?;
+                });
+                if let (Some(invitation), Some(object)) = (&invitation, shown.as_object_mut()) {
+                    if let Some(more) = invitation.json().as_object() {
+                        object.extend(more.clone());
+                    }
+                }
+                print_json(&shown)?;
             } else if admin {
                 crate::say!(
                     "created user {} (sub {}), an administrator (group {})",
@@ -257,7 +296,32 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
             } else {
                 crate::say!("created user {} (sub {})", user.username, user.id);
             }
+            if let (Some(invitation), false) = (&invitation, json) {
+                invitation.say(&user.username);
+            }
             Ok(())
+        }
+        UserCommand::Invite {
+            username,
+            print_link,
+            json,
+        } => {
+            let mailer = if print_link {
+                None
+            } else {
+                Some(invitation_mailer(config)?)
+            };
+            let db = open_db(config).await?;
+            let user = existing(&db, &username).await?;
+            let invitation = send_invitation(config, &db, &user, mailer.as_ref()).await?;
+            if json {
+                let mut shown = invitation.json();
+                shown["username"] = json!(user.username);
+                print_json(&shown)
+            } else {
+                invitation.say(&user.username);
+                Ok(())
+            }
         }
         UserCommand::SetMfa {
             username,
@@ -438,6 +502,83 @@ pub async fn run(config: &Config, command: UserCommand) -> Result<(), CliError> 
             report(json, &user, "removed")
         }
     }
+}
+
+/// The SMTP settings an invitation is mailed with; an error naming --print-link
+/// when mail is not set up.
+fn invitation_mailer(config: &Config) -> Result<crate::mail::Settings, CliError> {
+    crate::mail::Settings::from_config(config)?.ok_or_else(|| {
+        CliError::Usage(
+            "mail is not set up (GATEHOUSE_SMTP_URL): pass --print-link to print the invitation link"
+                .into(),
+        )
+    })
+}
+
+/// Where an invitation went: the link itself (printed), or the address it was mailed to.
+enum Invitation {
+    Printed(String),
+    Mailed(String),
+}
+
+impl Invitation {
+    fn json(&self) -> serde_json::Value {
+        match self {
+            Invitation::Printed(link) => json!({ "invitation_link": link }),
+            Invitation::Mailed(to) => json!({ "invitation_mailed_to": to }),
+        }
+    }
+
+    fn say(&self, username: &str) {
+        match self {
+            Invitation::Printed(link) => {
+                crate::say!("invitation link for {username} (works once, for 7 days):");
+                crate::say!("{link}");
+            }
+            Invitation::Mailed(to) => crate::say!("invitation mailed to {to}"),
+        }
+    }
+}
+
+/// Makes the user's invitation link and mails it (or, without `mailer`, returns
+/// it to be printed).
+async fn send_invitation(
+    config: &Config,
+    db: &sea_orm::DatabaseConnection,
+    user: &users::User,
+    mailer: Option<&crate::mail::Settings>,
+) -> Result<Invitation, CliError> {
+    use crate::domain::email;
+    let now = crate::clock::Clock::system().now();
+    let link = email::invitation_link(db, &config.issuer, user, now).await?;
+    let Some(settings) = mailer else {
+        let detail = "command line; link printed";
+        super::audit(db, "invitation_sent", Some(&user.id), detail, now).await?;
+        return Ok(Invitation::Printed(link));
+    };
+    let message = crate::mail::Outgoing {
+        to: user.email.clone().unwrap_or_default(),
+        user_id: Some(user.id.clone()),
+        content: email::invitation_message(user, link),
+    };
+    if let Err(reason) = crate::mail::deliver(settings, &message).await {
+        let detail = format!("invitation mail not sent: {reason}; command line");
+        super::audit(db, "mail_failed", Some(&user.id), &detail, now).await?;
+        return Err(CliError::Usage(format!(
+            "the invitation could not be mailed: {reason} \
+             (`gatehouse user invite {} --print-link` prints the link)",
+            user.username
+        )));
+    }
+    super::audit(
+        db,
+        "invitation_sent",
+        Some(&user.id),
+        "command line; mailed",
+        now,
+    )
+    .await?;
+    Ok(Invitation::Mailed(message.to))
 }
 
 async fn audit_cli(

@@ -56,6 +56,7 @@ pub const SECTIONS: [(&str, &str, &str); 6] = [
 pub fn notice_text(key: &str) -> Option<&'static str> {
     Some(match key {
         "created" => "Created.",
+        "invited" => "Created, and an invitation was mailed.",
         "saved" => "Saved.",
         "removed" => "Removed.",
         "disabled" => "The user is disabled and signed out everywhere.",

@@ -84,13 +84,16 @@ pub async fn list(
 #[template(path = "console/user_new.html")]
 pub struct NewUserPage {
     pub chrome: Chrome,
+    /// Mail is set up: the user may be invited instead of given a password.
+    pub can_invite: bool,
 }
 
-pub async fn new_form(admin: Admin) -> Response {
+pub async fn new_form(admin: Admin, State(state): State<AppState>) -> Response {
     render(
         &admin,
         &NewUserPage {
             chrome: admin.chrome("users", None),
+            can_invite: state.mailer.enabled(),
         },
     )
 }
@@ -107,6 +110,9 @@ pub struct NewUserForm {
     email: String,
     #[serde(default)]
     password: String,
+    /// "yes": mail an invitation instead of setting a password.
+    #[serde(default)]
+    invite: String,
 }
 
 /// A password an administrator sets: the rule of every password, then the hash.
@@ -122,6 +128,17 @@ pub async fn create(
 ) -> Response {
     let outcome: Outcome = async {
         admin.check_csrf(&state, &form.csrf)?;
+        let invite = form.invite == "yes";
+        if invite && optional(&form.password).is_some() {
+            return Err(Refusal::invalid(
+                "password",
+                "an invited user chooses their own password: leave it empty",
+            )
+            .into());
+        }
+        if invite && optional(&form.email).is_none() {
+            return Err(Refusal::invalid("email", "an invitation needs an email address").into());
+        }
         let password_hash = match optional(&form.password) {
             Some(_) => Some(hashed(&state, &form.password).await?),
             None => None,
@@ -143,6 +160,14 @@ pub async fn create(
         admin
             .audit(&state, "user_created", Some(&user.id), None, &detail)
             .await?;
+        if invite {
+            crate::domain::email::send_invitation(&state, &user).await?;
+            let detail = format!("invitation mailed to user {}", user.username);
+            admin
+                .audit(&state, "invitation_sent", Some(&user.id), None, &detail)
+                .await?;
+            return Ok(done(&user_path(&user), "invited"));
+        }
         Ok(done(&user_path(&user), "created"))
     }
     .await;

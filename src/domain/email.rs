@@ -3,7 +3,7 @@
 //! once, for a limited time, and only for the account and address it was made
 //! for. Mail is sent outside the request (crate::mail).
 
-use sea_orm::TransactionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 
 use super::Refusal;
 use crate::auth::throttle;
@@ -21,6 +21,8 @@ use crate::store::users::{self, User};
 pub enum Purpose {
     VerifyEmail,
     ResetPassword,
+    /// A new account's first password (an administrator's invitation).
+    Invitation,
 }
 
 impl Purpose {
@@ -28,6 +30,7 @@ impl Purpose {
         match self {
             Purpose::VerifyEmail => "verify_email",
             Purpose::ResetPassword => "reset_password",
+            Purpose::Invitation => "invitation",
         }
     }
 
@@ -36,6 +39,7 @@ impl Purpose {
         match self {
             Purpose::VerifyEmail => 24 * 3600,
             Purpose::ResetPassword => 15 * 60,
+            Purpose::Invitation => 7 * 24 * 3600,
         }
     }
 
@@ -43,6 +47,7 @@ impl Purpose {
         match self {
             Purpose::VerifyEmail => "/email/verify",
             Purpose::ResetPassword => "/login/reset",
+            Purpose::Invitation => "/login/invite",
         }
     }
 }
@@ -78,18 +83,18 @@ fn event<'a>(kind: &'a str, user: &'a User, ip: Option<&'a str>) -> Event<'a> {
     }
 }
 
-/// Makes a link for `user` to `email` and queues the message `content` makes of it.
-async fn mail_link(
-    state: &AppState,
+/// Makes a link of `purpose` for `user`, to be sent to `email`.
+async fn make_link(
+    db: &impl ConnectionTrait,
+    issuer: &str,
     user: &User,
     email: &str,
     purpose: Purpose,
-    content: impl FnOnce(String) -> messages::Content,
-) -> Result<(), Refusal> {
+    now: i64,
+) -> Result<String, Refusal> {
     let token = random_token();
-    let now = state.now();
     email_tokens::create(
-        &state.db,
+        db,
         NewToken {
             token_hash: hash_token(&token),
             purpose: purpose.as_str(),
@@ -101,7 +106,18 @@ async fn mail_link(
         purpose.ttl(),
     )
     .await?;
-    let link = format!("{}{}?token={token}", state.issuer(), purpose.path());
+    Ok(format!("{issuer}{}?token={token}", purpose.path()))
+}
+
+/// Makes a link for `user` to `email` and queues the message `content` makes of it.
+async fn mail_link(
+    state: &AppState,
+    user: &User,
+    email: &str,
+    purpose: Purpose,
+    content: impl FnOnce(String) -> messages::Content,
+) -> Result<(), Refusal> {
+    let link = make_link(&state.db, state.issuer(), user, email, purpose, state.now()).await?;
     state.mailer.send(Outgoing {
         to: email.to_string(),
         user_id: Some(user.id.clone()),
@@ -254,10 +270,69 @@ async fn mail_reset(state: &AppState, identifier: &str, ip: &str) -> Result<(), 
     Ok(())
 }
 
-/// The account a reset link is for, while the link works (the page that asks
-/// for the new password; the link stays unused).
-pub async fn reset_link(state: &AppState, token: &str) -> Result<User, Refusal> {
-    let purpose = Purpose::ResetPassword.as_str();
+/// The link that sets an invited account's first password. Earlier invitations
+/// of the account stop working. The account must have an address and no
+/// password yet (an invitation to an account in use would be a way in).
+pub async fn invitation_link(
+    db: &impl ConnectionTrait,
+    issuer: &str,
+    user: &User,
+    now: i64,
+) -> Result<String, Refusal> {
+    let Some(email) = user.email.as_deref() else {
+        return Err(Refusal::invalid(
+            "email",
+            "an invitation needs the user's email address",
+        ));
+    };
+    if user.password_hash.is_some() {
+        return Err(Refusal::Conflict(format!(
+            "user '{}' has a password already: an invitation is for a new account",
+            user.username
+        )));
+    }
+    if user.disabled {
+        return Err(Refusal::Conflict(format!(
+            "user '{}' is disabled",
+            user.username
+        )));
+    }
+    let purpose = Purpose::Invitation;
+    email_tokens::remove_for_user(db, &user.id, purpose.as_str()).await?;
+    make_link(db, issuer, user, email, purpose, now).await
+}
+
+/// Mails the user an invitation (the server's queue); the caller audits it
+/// with its actor.
+pub async fn send_invitation(state: &AppState, user: &User) -> Result<(), Refusal> {
+    if !state.mailer.enabled() {
+        return Err(Refusal::Conflict(
+            "mail is not set up on this server (GATEHOUSE_SMTP_URL)".into(),
+        ));
+    }
+    let now = state.now();
+    let link = invitation_link(&state.db, state.issuer(), user, now).await?;
+    state.mailer.send(Outgoing {
+        to: user.email.clone().unwrap_or_default(),
+        user_id: Some(user.id.clone()),
+        content: invitation_message(user, link),
+    });
+    Ok(())
+}
+
+/// The invitation mail for a link.
+pub fn invitation_message(user: &User, link: String) -> messages::Content {
+    messages::invitation(&user.username, link, Purpose::Invitation.ttl() / 86400)
+}
+
+/// The account a password link (reset or invitation) is for, while the link
+/// works: the page that asks for the password, which leaves the link unused.
+pub async fn password_link_user(
+    state: &AppState,
+    purpose: Purpose,
+    token: &str,
+) -> Result<User, Refusal> {
+    let purpose = purpose.as_str();
     let link = email_tokens::peek(&state.db, &hash_token(token), purpose, state.now())
         .await?
         .ok_or_else(dead_link)?;
@@ -280,11 +355,13 @@ fn fits(link: &EmailToken, user: &User) -> Result<(), Refusal> {
     }
 }
 
-/// Sets the new password a reset link allows. The user's sessions end, and with
-/// them the grants without offline_access; the second factor stays, so the next
-/// sign-in still asks for it. The address the link reached is confirmed by it.
-pub async fn reset_password(
+/// Sets the password a link (reset or invitation) allows. The user's sessions
+/// end, and with them the grants without offline_access; the second factor
+/// stays, so the next sign-in still asks for it. The address the link reached is
+/// confirmed by it.
+pub async fn set_password_by_link(
     state: &AppState,
+    purpose: Purpose,
     token: &str,
     password: &str,
     ip: &str,
@@ -295,7 +372,8 @@ pub async fn reset_password(
         Refusal::Store(sea_orm::DbErr::Custom(format!("password hashing: {e}")).into())
     })?;
     let now = state.now();
-    let purpose = Purpose::ResetPassword.as_str();
+    let kind = purpose;
+    let purpose = purpose.as_str();
     let txn = state.db.begin().await?;
     let link = email_tokens::take(&txn, &hash_token(token), purpose, now)
         .await?
@@ -312,9 +390,50 @@ pub async fn reset_password(
     backchannel::notify(state, notices);
     // The failures that may have led here no longer hold the account back.
     throttle::record_success(&state.db, &throttle::account_key(&user.username)).await?;
-    audit::record(&state.db, event("password_reset", &user, Some(ip)), now).await?;
-    notify_password_changed(state, &user, "with a reset link");
+    if kind == Purpose::Invitation {
+        audit::record(
+            &state.db,
+            event("invitation_accepted", &user, Some(ip)),
+            now,
+        )
+        .await?;
+    } else {
+        audit::record(&state.db, event("password_reset", &user, Some(ip)), now).await?;
+        notify_password_changed(state, &user, "with a reset link");
+    }
     Ok(user)
+}
+
+/// A change to how an account signs in, which its owner hears of by mail.
+#[derive(Debug, Clone, Copy)]
+pub enum SecurityChange {
+    PasskeyAdded,
+    PasskeyRemoved,
+    AuthenticatorAdded,
+    AuthenticatorRemoved,
+}
+
+impl SecurityChange {
+    fn words(self) -> &'static str {
+        match self {
+            SecurityChange::PasskeyAdded => "A passkey was added",
+            SecurityChange::PasskeyRemoved => "A passkey was removed",
+            SecurityChange::AuthenticatorAdded => "An authenticator app was set up",
+            SecurityChange::AuthenticatorRemoved => "The authenticator app was removed",
+        }
+    }
+}
+
+/// Tells the person of a change to their second factors (when mail is set up
+/// and the account has an address).
+pub fn notify_security_change(state: &AppState, user: &User, change: SecurityChange) {
+    if let Some(email) = &user.email {
+        state.mailer.send(Outgoing {
+            to: email.clone(),
+            user_id: Some(user.id.clone()),
+            content: messages::security_notice(&user.username, change.words()),
+        });
+    }
 }
 
 /// Tells the person their password was changed (`how`: "on the account page"),

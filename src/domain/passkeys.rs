@@ -9,6 +9,7 @@ use crate::auth::mfa::{Factors, Proof};
 use crate::auth::passkey::{self, Rejected};
 use crate::auth::recovery;
 use crate::domain::attempts::{self, Attempt, Kind, Outcome};
+use crate::domain::email::{notify_security_change, SecurityChange};
 use crate::domain::Refusal;
 use crate::error::Result;
 use crate::secrets::{constant_time_eq, hash_token, random_token};
@@ -280,6 +281,7 @@ pub async fn finish_registration(
         detail: Some(&created.id),
     };
     audit::record(&state.db, event, now).await?;
+    notify_security_change(state, user, SecurityChange::PasskeyAdded);
     Ok(Ok(Registered {
         user_verified: credential.user_verified,
         passkey: created,
@@ -531,5 +533,6 @@ pub async fn remove(state: &AppState, user: &User, id: &str) -> std::result::Res
         recovery_codes::remove_all(&txn, &user.id).await?;
     }
     txn.commit().await?;
+    notify_security_change(state, user, SecurityChange::PasskeyRemoved);
     Ok(())
 }

@@ -106,6 +106,52 @@ pub fn reset_password(username: &str, link: String, minutes: i64) -> Content {
     )
 }
 
+pub fn invitation(username: &str, link: String, days: i64) -> Content {
+    render(
+        "invitation",
+        format!("You are invited to {PRODUCT}"),
+        Body {
+            heading: format!("Welcome to {PRODUCT}"),
+            paragraphs: vec![
+                format!("Hello {username},"),
+                format!(
+                    "an account was made for you. Choose its password to start using it. \
+                     The link works once, for {days} days."
+                ),
+            ],
+            action: Some(Action {
+                label: "Choose my password",
+                link,
+            }),
+            footer: "If you did not expect this, ignore this message: the account stays \
+                     unusable."
+                .into(),
+        },
+    )
+}
+
+/// A change to how the account signs in ("A passkey was added").
+pub fn security_notice(username: &str, change: &str) -> Content {
+    render(
+        "security_notice",
+        format!("{change} · {PRODUCT}"),
+        Body {
+            heading: change.to_string(),
+            paragraphs: vec![
+                format!("Hello {username},"),
+                format!(
+                    "this changed how your {PRODUCT} account signs in: {}.",
+                    change.to_lowercase()
+                ),
+            ],
+            action: None,
+            footer: "If this was not you, reset your password now and tell your \
+                     administrator."
+                .into(),
+        },
+    )
+}
+
 pub fn password_changed(username: &str, how: &str) -> Content {
     render(
         "password_changed",
@@ -142,7 +188,11 @@ mod tests {
             content.text.contains("<b>ann</b>"),
             "plain text is not escaped"
         );
-        assert!(content.html.contains("&lt;b&gt;ann&lt;/b&gt;"));
+        assert!(
+            !content.html.contains("<b>ann"),
+            "HTML escapes what it shows"
+        );
+        assert!(content.html.contains("ann&"));
         assert!(content.html.contains("15 minutes"));
     }
 }

@@ -27,6 +27,8 @@ const SENDERS: usize = 4;
 const RETRY_DELAYS: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(5)];
 /// The longest one SMTP exchange may take.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(15);
+/// The longest one attempt at a whole message may take.
+const SEND_DEADLINE: Duration = Duration::from_secs(60);
 
 /// GATEHOUSE_SMTP_URL and the settings that go with it, checked.
 pub struct Settings {
@@ -159,8 +161,9 @@ async fn deliver_all(
     }
 }
 
-/// Sends one message, retrying; the last error in words.
-async fn deliver(settings: &Settings, message: &Outgoing) -> Result<(), String> {
+/// Sends one message now, retrying; the last error in words. The command line
+/// uses it directly (it has no queue, and says whether the message left).
+pub async fn deliver(settings: &Settings, message: &Outgoing) -> Result<(), String> {
     let to: Mailbox = message
         .to
         .parse()
@@ -176,7 +179,18 @@ async fn deliver(settings: &Settings, message: &Outgoing) -> Result<(), String> 
         .map_err(|e| format!("cannot build the message: {e}"))?;
     let mut delays = RETRY_DELAYS.iter();
     loop {
-        match settings.transport.send(email.clone()).await {
+        // A server that accepts and then says nothing must not hold a sender forever.
+        let attempt = tokio::time::timeout(SEND_DEADLINE, settings.transport.send(email.clone()));
+        let Ok(sent) = attempt.await else {
+            match delays.next() {
+                Some(delay) => {
+                    tokio::time::sleep(*delay).await;
+                    continue;
+                }
+                None => return Err("the SMTP server did not answer in time".into()),
+            }
+        };
+        match sent {
             Ok(_) => {
                 tracing::info!(kind = message.content.kind, "mail sent");
                 return Ok(());

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::auth::mfa::{Factors, Proof};
 use crate::auth::{mfa, password, recovery, session};
 use crate::domain::attempts::{self, Attempt, Kind, Outcome};
-use crate::domain::email as domain_email;
+use crate::domain::email::{self as domain_email, SecurityChange};
 use crate::domain::passkeys::{self as domain_passkeys, Answer, Binding, Purpose};
 use crate::domain::sessions as domain_sessions;
 use crate::domain::users as domain_users;
@@ -330,6 +330,7 @@ pub async fn totp_enroll(
             );
         };
         audit::record(&state.db, event("mfa_enrolled", &user, &ip), state.now()).await?;
+        domain_email::notify_security_change(&state, &user, SecurityChange::AuthenticatorAdded);
         // The code just given proves the new factor: this session now has it.
         let mut amr = from_json_list(&current.amr);
         if !mfa::has_second_factor(&amr) {
@@ -378,6 +379,7 @@ pub async fn totp_remove(
             .await
             .map_err(refused)?;
         audit::record(&state.db, event("mfa_removed", &user, &ip), now).await?;
+        domain_email::notify_security_change(&state, &user, SecurityChange::AuthenticatorRemoved);
         Ok(Redirect::to("/account").into_response())
     }
     .await

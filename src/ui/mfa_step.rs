@@ -526,6 +526,11 @@ pub async fn enroll(
             now,
         )
         .await?;
+        crate::domain::email::notify_security_change(
+            &state,
+            &user,
+            crate::domain::email::SecurityChange::AuthenticatorAdded,
+        );
         let amr = [mfa::AMR_PASSWORD, mfa::AMR_OTP];
         let cookies = start_session(&state, &headers, &ip, pending, &user.id, &amr).await?;
         let page = RecoveryCodesPage {

@@ -10,7 +10,7 @@ pub mod logout;
 pub mod mfa_step;
 pub mod pages;
 pub mod passkeys;
-pub mod reset_password;
+pub mod password_link;
 pub mod static_files;
 pub mod verify_email;
 

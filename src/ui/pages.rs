@@ -182,10 +182,13 @@ pub struct ForgotPasswordPage {
     pub minutes: i64,
 }
 
-/// A reset link's page: the new password, or (done) the way back to sign in.
+/// A password link's page (reset or invitation): the password, or (done) the
+/// way to sign in.
 #[derive(Template)]
-#[template(path = "reset_password.html")]
-pub struct ResetPasswordPage {
+#[template(path = "password_link.html")]
+pub struct PasswordLinkPage {
+    pub action: &'static str,
+    pub invitation: bool,
     pub csrf: String,
     pub token: String,
     pub username: String,

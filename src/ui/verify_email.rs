@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::ui::forgot_password::mail_off;
 use crate::ui::pages::{render_page, VerifyEmailPage};
-use crate::ui::reset_password::dead_link;
+use crate::ui::password_link::dead_link;
 use crate::web::client_ip::ClientIp;
 use crate::web::csrf;
 
