@@ -85,6 +85,11 @@ pub fn router(state: AppState) -> Router {
             "/account/email/verify",
             post(ui::account::send_verification),
         )
+        .route("/signup", get(ui::signup::show).post(ui::signup::submit))
+        .route(
+            "/signup/confirm",
+            get(ui::signup::show_confirm).post(ui::signup::confirm),
+        )
         .route("/login/mfa/enroll", post(ui::mfa_step::enroll))
         .route("/login/mfa/passkey", post(ui::mfa_step::passkey))
         .route("/consent", get(ui::consent::show).post(ui::consent::submit))

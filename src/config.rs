@@ -108,6 +108,22 @@ pub struct Config {
     pub smtp_password: Option<String>,
     /// The From of every message (`Gatehouse <id@example.com>`); required with SMTP.
     pub mail_from: Option<String>,
+    /// Who may create an account: `off` (administrators only, the default),
+    /// `invite` (the same: accounts come from administrators' invitations), `open`
+    /// (anyone, with "Create an account" on the login page; needs mail).
+    pub registration: Registration,
+    /// With `open`: the email domains sign-up accepts, comma-separated (empty: any).
+    pub registration_domains: String,
+}
+
+/// GATEHOUSE_REGISTRATION.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registration {
+    #[default]
+    Off,
+    Invite,
+    Open,
 }
 
 impl Default for Config {
@@ -156,6 +172,8 @@ impl Default for Config {
             smtp_username: None,
             smtp_password: None,
             mail_from: None,
+            registration: Registration::Off,
+            registration_domains: String::new(),
         }
     }
 }
@@ -313,6 +331,7 @@ impl Config {
         self.trusted_proxy_list()?;
         self.database_connect_url()?;
         crate::mail::Settings::from_config(self)?;
+        self.registration_domain_list()?;
         self.metrics_addr()?;
         for (name, value) in [
             ("GATEHOUSE_THROTTLE_MAX_LOCK", self.throttle_max_lock),
@@ -396,6 +415,25 @@ impl Config {
     }
 
     /// GATEHOUSE_TRUSTED_PROXIES parsed: a lone address is a /32 (or /128) network.
+    /// GATEHOUSE_REGISTRATION_DOMAINS, folded to lower case; empty: any domain.
+    pub fn registration_domain_list(&self) -> Result<Vec<String>, ConfigError> {
+        self.registration_domains
+            .split(',')
+            .map(|d| d.trim().trim_start_matches('@').to_lowercase())
+            .filter(|d| !d.is_empty())
+            .map(|d| {
+                if d.contains('.') && !d.contains(char::is_whitespace) && !d.contains('@') {
+                    Ok(d)
+                } else {
+                    Err(invalid(
+                        "GATEHOUSE_REGISTRATION_DOMAINS",
+                        format!("'{d}' is not a domain (e.g. example.com)"),
+                    ))
+                }
+            })
+            .collect()
+    }
+
     pub fn trusted_proxy_list(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
         self.trusted_proxies
             .split(',')

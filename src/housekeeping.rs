@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::state::AppState;
 use crate::store::{
-    authorization_codes, authorization_requests, email_tokens, refresh_tokens,
+    authorization_codes, authorization_requests, email_tokens, refresh_tokens, registrations,
     revoked_client_tokens, webauthn_ceremonies,
 };
 
@@ -35,7 +35,8 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<()> {
     let revoked = revoked_client_tokens::purge_expired(&state.db, now).await?;
     let ceremonies = webauthn_ceremonies::purge_expired(&state.db, now).await?;
     // Mailed links stay a day past expiry: the cap on mails per account counts them.
-    let links = email_tokens::purge_expired(&state.db, now - 86_400).await?;
+    let links = email_tokens::purge_expired(&state.db, now - 86_400).await?
+        + registrations::purge_expired(&state.db, now - 86_400).await?;
     if requests + codes + refresh + revoked + ceremonies + links > 0 {
         tracing::debug!(
             requests,

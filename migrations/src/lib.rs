@@ -23,6 +23,7 @@ mod m20261203_000020_client_versions;
 mod m20261204_000021_create_passkeys;
 mod m20261204_000022_audit_actor;
 mod m20261204_000023_create_email_tokens;
+mod m20261204_000024_create_registrations;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000021_create_passkeys::Migration),
             Box::new(m20261204_000022_audit_actor::Migration),
             Box::new(m20261204_000023_create_email_tokens::Migration),
+            Box::new(m20261204_000024_create_registrations::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ pub mod grants;
 pub mod groups;
 pub mod keys;
 pub mod passkeys;
+pub mod registration;
 pub mod sessions;
 pub mod users;
 

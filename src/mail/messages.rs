@@ -152,6 +152,50 @@ pub fn security_notice(username: &str, change: &str) -> Content {
     )
 }
 
+pub fn signup_confirm(username: &str, link: String, hours: i64) -> Content {
+    render(
+        "signup_confirm",
+        format!("Confirm your address to create your {PRODUCT} account"),
+        Body {
+            heading: "Confirm your email address".into(),
+            paragraphs: vec![
+                format!("Hello {username},"),
+                format!(
+                    "confirm this address and your {PRODUCT} account is created. The link \
+                     works once, for {hours} hours."
+                ),
+            ],
+            action: Some(Action {
+                label: "Create my account",
+                link,
+            }),
+            footer: "If you did not sign up, ignore this message: no account is created.".into(),
+        },
+    )
+}
+
+pub fn signup_existing(username: &str, forgot: String) -> Content {
+    render(
+        "signup_existing",
+        format!("You already have a {PRODUCT} account"),
+        Body {
+            heading: "You already have an account".into(),
+            paragraphs: vec![
+                format!(
+                    "Someone (we hope you) tried to create a {PRODUCT} account with this \
+                     address. It already belongs to the account {username}."
+                ),
+                "Forgot its password? Reset it here:".into(),
+            ],
+            action: Some(Action {
+                label: "Reset my password",
+                link: forgot,
+            }),
+            footer: "If this was not you, ignore this message: nothing changed.".into(),
+        },
+    )
+}
+
 pub fn password_changed(username: &str, how: &str) -> Content {
     render(
         "password_changed",

@@ -13,6 +13,7 @@ pub mod groups;
 pub mod passkeys;
 pub mod recovery_codes;
 pub mod refresh_tokens;
+pub mod registrations;
 pub mod revoked_client_tokens;
 pub mod sessions;
 pub mod signing_keys;

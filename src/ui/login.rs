@@ -88,6 +88,7 @@ pub async fn render(
             .mailer
             .enabled()
             .then(|| crate::ui::forgot_password::forgot_url(&signin.pending.id)),
+        signup: crate::domain::registration::is_open(state),
     };
     Ok(csrf::attach(render_page(status, &page), cookie))
 }

@@ -11,6 +11,7 @@ pub mod mfa_step;
 pub mod pages;
 pub mod passkeys;
 pub mod password_link;
+pub mod signup;
 pub mod static_files;
 pub mod verify_email;
 

@@ -30,6 +30,8 @@ pub struct LoginPage {
     pub passkey: Option<PasskeyForm>,
     /// "Forgot password?", when mail is set up.
     pub forgot: Option<String>,
+    /// "Create an account", when sign-up is open.
+    pub signup: bool,
 }
 
 /// One line of the consent page: a scope and what it lets the application see.
@@ -205,4 +207,29 @@ pub struct VerifyEmailPage {
     pub token: String,
     /// The address now confirmed.
     pub verified: Option<String>,
+}
+
+/// "Create an account" (open sign-up): the form, or (sent) "check your mail".
+#[derive(Template)]
+#[template(path = "signup.html")]
+pub struct SignUpPage {
+    pub csrf: String,
+    pub username: String,
+    pub email: String,
+    pub error: Option<String>,
+    /// The field at fault, for aria-invalid.
+    pub field: &'static str,
+    pub sent: bool,
+    pub hours: i64,
+}
+
+/// A sign-up link's page: one button creates the account, then the result.
+#[derive(Template)]
+#[template(path = "signup_confirm.html")]
+pub struct SignUpConfirmPage {
+    pub csrf: String,
+    pub token: String,
+    pub username: String,
+    pub email: String,
+    pub created: bool,
 }
