@@ -906,3 +906,53 @@ async fn changes_to_second_factors_are_announced_by_mail() {
     );
     assert!(removed.text.contains("If this was not you"));
 }
+
+#[tokio::test]
+async fn a_reset_keeps_offline_grants_and_ends_the_others() {
+    let (smtp, server) = mail_server().await;
+    server.add_user("pia", Some("pia@example.test"), None).await;
+    server
+        .add_client_with(
+            "app",
+            false,
+            false,
+            &["authorization_code", "refresh_token"],
+        )
+        .await;
+    let browser = Browser::new(&server);
+    let code = obtain_code(&server, &browser, "app", "pia").await;
+    let (_, online) = exchange(&server, "app", &code).await;
+    let url = authorize_url(&server, "app", "").replace(
+        "scope=openid%20email%20profile",
+        "scope=openid%20offline_access",
+    );
+    let back = match browser.get(&url).await {
+        Outcome::Page { html, .. } => browser.consent(&html, "allow").await.redirect(),
+        Outcome::Redirect(back) => back,
+    };
+    let (_, offline) = exchange(&server, "app", &param(&back, "code").unwrap()).await;
+    let token = |t: &serde_json::Value| t["access_token"].as_str().unwrap().to_string();
+    assert_eq!(userinfo(&server, &token(&online)).await.0, 200);
+    assert_eq!(userinfo(&server, &token(&offline)).await.0, 200);
+
+    forgot(&server, &Browser::new(&server), "pia").await;
+    let link = smtp
+        .wait_for("pia@example.test", 1)
+        .await
+        .link("/login/reset");
+    let (_, page) = browser.get(&link).await.page();
+    let mut form = form_at(&page, "/login/reset");
+    form.set("new_password", "pia's new password")
+        .set("confirm_password", "pia's new password");
+    assert_eq!(browser.submit(&form).await.page().0, 200);
+    assert_eq!(
+        userinfo(&server, &token(&online)).await.0,
+        401,
+        "ended with the session"
+    );
+    assert_eq!(
+        userinfo(&server, &token(&offline)).await.0,
+        200,
+        "offline access stays"
+    );
+}
