@@ -741,8 +741,7 @@ async fn a_forgotten_password_in_chromium() {
     let smtp = common::smtp::SmtpServer::start().await;
     let db = Arc::new(TestDb::new().await);
     let server = TestServer::start_with(db, |config| {
-        config.smtp_url = Some(smtp.url.clone());
-        config.mail_from = Some("Gatehouse <id@example.test>".into());
+        common::smtp::configure(config, &smtp.url);
     })
     .await;
     server

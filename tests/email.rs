@@ -10,16 +10,13 @@ use std::time::{Duration, Instant};
 use common::smtp::SmtpServer;
 use common::*;
 use gatehouse::config::Config;
-use gatehouse::store::audit::{self, Filter};
+use gatehouse::store::audit;
 use gatehouse::store::users;
 
-const FROM: &str = "Gatehouse <id@example.test>";
+use common::smtp::FROM;
 
 fn with_mail(smtp: &str) -> impl FnOnce(&mut Config) + '_ {
-    move |config: &mut Config| {
-        config.smtp_url = Some(smtp.to_string());
-        config.mail_from = Some(FROM.into());
-    }
+    move |config: &mut Config| common::smtp::configure(config, smtp)
 }
 
 async fn mail_server() -> (SmtpServer, TestServer) {
@@ -29,38 +26,15 @@ async fn mail_server() -> (SmtpServer, TestServer) {
     (smtp, server)
 }
 
-/// The events of `kind`, newest first.
-async fn events(server: &TestServer, kind: &str) -> Vec<audit::AuditEvent> {
-    let filter = Filter {
-        kind: Some(kind.into()),
-        ..Filter::default()
-    };
-    audit::page(&server.state.db, &filter, None, 100)
-        .await
-        .unwrap()
-        .0
-}
-
 /// Waits (up to 20 s) for an audit event of `kind`.
 async fn wait_for_event(server: &TestServer, kind: &str) -> audit::AuditEvent {
     for _ in 0..200 {
-        if let Some(event) = events(server, kind).await.into_iter().next() {
+        if let Some(event) = audit_events(server, kind).await.into_iter().next() {
             return event;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("no {kind} event");
-}
-
-/// The form of `html` posting to `action`.
-fn form_at(html: &str, action: &str) -> Form {
-    let doc = scraper::Html::parse_document(html);
-    let sel = scraper::Selector::parse(&format!("form[action=\"{action}\"]")).unwrap();
-    let form = doc
-        .select(&sel)
-        .next()
-        .unwrap_or_else(|| panic!("no form {action} in {html}"));
-    Form::parse(&form.html())
 }
 
 /// A browser signed in to its account page.
@@ -188,7 +162,7 @@ async fn an_address_is_confirmed_by_its_link_once() {
     );
     let user = users::find(&server.state.db, &id).await.unwrap().unwrap();
     assert!(user.email_verified);
-    assert_eq!(events(&server, "email_verified").await.len(), 1);
+    assert_eq!(audit_events(&server, "email_verified").await.len(), 1);
     // Used once: the second use is refused.
     let (status, page) = browser.submit(&confirm).await.page();
     assert_eq!(status, 400);
@@ -351,10 +325,15 @@ async fn a_forgotten_password_is_reset_by_mail() {
     assert!(page.contains("invalid, expired or already used"));
     let (status, _) = browser.get(&link).await.page();
     assert_eq!(status, 400);
-    let event = events(&server, "password_reset").await.remove(0);
+    let event = audit_events(&server, "password_reset").await.remove(0);
     assert_eq!(event.user_id.as_deref(), Some(id.as_str()));
     assert!(event.ip.is_some());
-    assert_eq!(events(&server, "password_reset_requested").await.len(), 1);
+    assert_eq!(
+        audit_events(&server, "password_reset_requested")
+            .await
+            .len(),
+        1
+    );
     // The address the link reached is confirmed by it.
     let user = users::find(&server.state.db, &id).await.unwrap().unwrap();
     assert!(user.email_verified);
@@ -668,7 +647,7 @@ async fn an_invitation_from_the_command_line_sets_the_first_password() {
         .unwrap()
         .unwrap();
     assert!(ivy.email_verified, "the link reached the address");
-    assert_eq!(events(&server, "invitation_accepted").await.len(), 1);
+    assert_eq!(audit_events(&server, "invitation_accepted").await.len(), 1);
     // Used once; and an account with a password gets no invitation.
     let (status, _) = browser.get(&link).await.page();
     assert_eq!(status, 400);
@@ -861,7 +840,7 @@ async fn the_admin_api_invites_when_mail_is_set_up() {
             .await
             .unwrap();
         assert_eq!(answer.status(), 409, "a password is set now");
-        let sent = events(&server, "invitation_sent").await;
+        let sent = audit_events(&server, "invitation_sent").await;
         assert_eq!(sent.len(), 2);
         assert_eq!(sent[0].actor.as_deref(), Some("client:ops-bot"));
     }

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use common::smtp::SmtpServer;
 use common::*;
 use gatehouse::config::{Config, Registration};
-use gatehouse::store::audit::{self, Filter};
 use gatehouse::store::users;
 
 async fn open_server(adjust: impl FnOnce(&mut Config)) -> (SmtpServer, TestServer) {
@@ -17,23 +16,12 @@ async fn open_server(adjust: impl FnOnce(&mut Config)) -> (SmtpServer, TestServe
     let db = Arc::new(TestDb::new().await);
     let url = smtp.url.clone();
     let server = TestServer::start_with(db, move |config| {
-        config.smtp_url = Some(url);
-        config.mail_from = Some("Gatehouse <id@example.test>".into());
+        common::smtp::configure(config, &url);
         config.registration = Registration::Open;
         adjust(config);
     })
     .await;
     (smtp, server)
-}
-
-fn form_at(html: &str, action: &str) -> Form {
-    let doc = scraper::Html::parse_document(html);
-    let sel = scraper::Selector::parse(&format!("form[action=\"{action}\"]")).unwrap();
-    let form = doc
-        .select(&sel)
-        .next()
-        .unwrap_or_else(|| panic!("no form {action} in {html}"));
-    Form::parse(&form.html())
 }
 
 /// Fills "Create an account"; the answer.
@@ -52,17 +40,6 @@ async fn sign_up(
         .set("password", password);
     let (status, page) = browser.submit(&form).await.page();
     (status.as_u16(), page)
-}
-
-async fn events(server: &TestServer, kind: &str) -> Vec<audit::AuditEvent> {
-    let filter = Filter {
-        kind: Some(kind.into()),
-        ..Filter::default()
-    };
-    audit::page(&server.state.db, &filter, None, 100)
-        .await
-        .unwrap()
-        .0
 }
 
 #[tokio::test]
@@ -113,7 +90,7 @@ async fn an_account_is_created_once_its_address_is_confirmed() {
         .unwrap();
     assert!(pat.email_verified);
     assert_eq!(
-        events(&server, "user_registered").await[0]
+        audit_events(&server, "user_registered").await[0]
             .user_id
             .as_deref(),
         Some(pat.id.as_str())
@@ -275,8 +252,7 @@ async fn sign_up_is_closed_unless_open_with_mail() {
         let server = TestServer::start_with(db, |config| {
             config.registration = registration;
             if smtp {
-                config.smtp_url = Some(mail.url.clone());
-                config.mail_from = Some("Gatehouse <id@example.test>".into());
+                common::smtp::configure(config, &mail.url);
             }
         })
         .await;

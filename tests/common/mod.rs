@@ -623,3 +623,29 @@ impl Drop for ServeProcess {
         let _ = self.child.wait();
     }
 }
+
+/// The form of `html` that posts to `action`.
+pub fn form_at(html: &str, action: &str) -> Form {
+    let doc = Html::parse_document(html);
+    let sel = Selector::parse(&format!("form[action=\"{action}\"]")).unwrap();
+    let form = doc
+        .select(&sel)
+        .next()
+        .unwrap_or_else(|| panic!("no form {action} in {html}"));
+    Form::parse(&form.html())
+}
+
+/// The audit events of `kind`, newest first.
+pub async fn audit_events(
+    server: &TestServer,
+    kind: &str,
+) -> Vec<gatehouse::store::audit::AuditEvent> {
+    let filter = gatehouse::store::audit::Filter {
+        kind: Some(kind.into()),
+        ..Default::default()
+    };
+    gatehouse::store::audit::page(&server.state.db, &filter, None, 100)
+        .await
+        .expect("audit events")
+        .0
+}

@@ -8,6 +8,15 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
+/// The sender the tests configure.
+pub const FROM: &str = "Gatehouse <id@example.test>";
+
+/// Points a server's configuration at the SMTP server `url`.
+pub fn configure(config: &mut gatehouse::config::Config, url: &str) {
+    config.smtp_url = Some(url.to_string());
+    config.mail_from = Some(FROM.into());
+}
+
 /// A message as received: the envelope's recipients and the parsed content.
 #[derive(Debug, Clone)]
 pub struct Mail {
