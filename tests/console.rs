@@ -61,7 +61,11 @@ fn tick(form: &mut Form, name: &str, value: &str, on: bool) {
 
 /// A server with an administrator `root` (TOTP enrolled, in the admin group).
 async fn with_admin() -> (TestServer, String) {
-    let server = TestServer::start().await;
+    admin_on(TestServer::start().await).await
+}
+
+/// `server` with the administrator `root`.
+async fn admin_on(server: TestServer) -> (TestServer, String) {
     let id = server.add_user("root", None, Some("Root Admin")).await;
     enroll_totp(&server, &id).await;
     let user = users::find(&server.state.db, &id).await.unwrap().unwrap();
@@ -715,4 +719,60 @@ async fn the_audit_log_pages() {
     assert!(second.contains("event 9<") && second.contains("event 0<"));
     assert!(!second.contains("event 10<"));
     assert!(!second.contains("Older events"));
+}
+
+#[tokio::test]
+async fn users_are_invited_when_mail_is_set_up() {
+    let smtp = common::smtp::SmtpServer::start().await;
+    let db = std::sync::Arc::new(TestDb::new().await);
+    let server =
+        TestServer::start_with(db, |config| common::smtp::configure(config, &smtp.url)).await;
+    let (server, _) = admin_on(server).await;
+    let (browser, _) = admin_browser(&server, "/admin/users/new").await;
+    let (_, page) = browser.get(&server.url("/admin/users/new")).await.page();
+    assert!(page.contains("Mail an invitation instead"), "{page}");
+    // An invitation with a password, or without an address, is refused.
+    let mut form = form_at(&page, "/admin/users");
+    form.set("username", "zoe")
+        .set("password", "a password for zoe")
+        .set("invite", "yes");
+    let (status, _) = browser.submit(&form).await.page();
+    assert_eq!(status, 400);
+    let mut form = form_at(&page, "/admin/users");
+    form.set("username", "zoe").set("invite", "yes");
+    let (status, _) = browser.submit(&form).await.page();
+    assert_eq!(status, 400);
+    let mut form = form_at(&page, "/admin/users");
+    form.set("username", "zoe")
+        .set("email", "zoe@example.test")
+        .set("invite", "yes");
+    let (status, page) = browser.submit(&form).await.page();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("An invitation was mailed."), "{page}");
+    let first = smtp
+        .wait_for("zoe@example.test", 1)
+        .await
+        .link("/login/invite");
+    // A new one from the user's page; the first stops working.
+    let (_, page) = browser.submit(&invite_form(&page)).await.page();
+    assert!(page.contains("An invitation was mailed."), "{page}");
+    let second = smtp
+        .wait_for("zoe@example.test", 2)
+        .await
+        .link("/login/invite");
+    assert_ne!(first, second);
+    let invited = console_events(&server, "invitation_sent").await;
+    assert_eq!(invited.len(), 2);
+    assert!(invited[0].actor.as_deref().unwrap().starts_with("user:"));
+    let person = Browser::new(&server);
+    assert_eq!(person.get(&first).await.page().0, 400);
+    assert_eq!(person.get(&second).await.page().0, 200);
+}
+
+/// The user page's "Mail a new invitation" form.
+fn invite_form(page: &str) -> Form {
+    let doc = scraper::Html::parse_document(page);
+    let sel = scraper::Selector::parse("form[action$='/invite']").unwrap();
+    let form = doc.select(&sel).next().expect("an invite form");
+    Form::parse(&form.html())
 }

@@ -56,7 +56,7 @@ pub const SECTIONS: [(&str, &str, &str); 6] = [
 pub fn notice_text(key: &str) -> Option<&'static str> {
     Some(match key {
         "created" => "Created.",
-        "invited" => "Created, and an invitation was mailed.",
+        "invited" => "An invitation was mailed.",
         "saved" => "Saved.",
         "removed" => "Removed.",
         "disabled" => "The user is disabled and signed out everywhere.",
@@ -255,6 +255,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/enable", post(users::enable))
         .route("/admin/users/{id}/reset-mfa", post(users::reset_mfa))
         .route("/admin/users/{id}/password", post(users::set_password))
+        .route("/admin/users/{id}/invite", post(users::invite))
         .route("/admin/users/{id}/sessions/end", post(users::end_session))
         .route(
             "/admin/users/{id}/passkeys/remove",

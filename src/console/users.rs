@@ -208,6 +208,8 @@ pub struct UserPage {
     pub other_groups: Vec<Group>,
     /// The admin's own account: not disabled or removed from here.
     pub is_self: bool,
+    /// No password yet, an address, and mail set up: an invitation can be sent.
+    pub can_invite: bool,
 }
 
 pub async fn show(
@@ -259,6 +261,10 @@ pub async fn show(
             groups: mine,
             other_groups,
             is_self: user.id == admin.user.id,
+            can_invite: state.mailer.enabled()
+                && user.password_hash.is_none()
+                && user.email.is_some()
+                && !user.disabled,
             user,
         };
         Ok(render(&admin, &page))
@@ -499,6 +505,27 @@ pub async fn reset_mfa(
             .audit(&state, "mfa_reset", Some(&user.id), None, &detail)
             .await?;
         Ok(done(&user_path(&user), "mfa-reset"))
+    }
+    .await;
+    outcome.unwrap_or_else(|f| failed(&admin, &format!("/admin/users/{id}"), f))
+}
+
+/// Mails the user a new invitation (earlier ones stop working).
+pub async fn invite(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    let outcome: Outcome = async {
+        admin.check_csrf(&state, &form.csrf)?;
+        let user = find(&state, &id).await?;
+        crate::domain::email::send_invitation(&state, &user).await?;
+        let detail = format!("invitation mailed to user {}", user.username);
+        admin
+            .audit(&state, "invitation_sent", Some(&user.id), None, &detail)
+            .await?;
+        Ok(done(&user_path(&user), "invited"))
     }
     .await;
     outcome.unwrap_or_else(|f| failed(&admin, &format!("/admin/users/{id}"), f))
