@@ -457,6 +457,12 @@ async fn forgot_password_answers_the_same_for_every_name() {
             let (status, _) = browser.submit(&form).await.page();
             list.push(started.elapsed());
             assert_eq!(status, 200);
+            if known {
+                // The mail goes after the answer; let it go before the next request,
+                // so that its writes do not slow that one down.
+                smtp.wait_for(&format!("{name}@example.test"), 1).await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
         }
     }
     let median = |v: &mut Vec<Duration>| {
@@ -465,6 +471,7 @@ async fn forgot_password_answers_the_same_for_every_name() {
     };
     let (known, unknown) = (median(&mut times.0), median(&mut times.1));
     let gap = known.abs_diff(unknown);
+    eprintln!("forgot password, median answer: known {known:?}, unknown {unknown:?}");
     assert!(
         gap < Duration::from_millis(25),
         "known {known:?} and unknown {unknown:?} names differ by {gap:?}"
