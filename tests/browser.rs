@@ -799,3 +799,86 @@ async fn a_forgotten_password_in_chromium() {
     shoot(&c, "35-account-email").await;
     c.close().await.unwrap();
 }
+
+/// Open sign-up and an invitation in a real browser, with screenshots: "Create an
+/// account" from the login page, the mailed link, the account; then an invited
+/// user's first password.
+#[tokio::test]
+async fn sign_up_and_an_invitation_in_chromium() {
+    if !std::path::Path::new(CHROMEDRIVER).exists() {
+        eprintln!("skipped: {CHROMEDRIVER} is not installed (.ci/run installs chromium-driver)");
+        return;
+    }
+    let smtp = common::smtp::SmtpServer::start().await;
+    let db = Arc::new(TestDb::new().await);
+    let server = TestServer::start_with(db, |config| {
+        common::smtp::configure(config, &smtp.url);
+        config.registration = gatehouse::config::Registration::Open;
+    })
+    .await;
+    let (_driver, driver_url) = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser(&driver_url, profile.path()).await;
+    c.set_window_size(1280, 800).await.unwrap();
+
+    c.goto(&server.url("/account")).await.unwrap();
+    expect_heading(&c, "Sign in").await;
+    c.find(Locator::LinkText("Create an account"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    expect_heading(&c, "Create an account").await;
+    fill(&c, "#username", "petra").await;
+    fill(&c, "#email", "petra@example.test").await;
+    fill(&c, "#password", "petra's long password").await;
+    shoot(&c, "36-sign-up").await;
+    submit_form(&c, "/signup").await;
+    c.wait()
+        .for_element(Locator::Css("p.lead[role=status]"))
+        .await
+        .unwrap();
+    shoot(&c, "37-sign-up-sent").await;
+    let link = smtp
+        .wait_for("petra@example.test", 1)
+        .await
+        .link("/signup/confirm");
+    c.goto(&link).await.unwrap();
+    expect_heading(&c, "Create your account").await;
+    shoot(&c, "38-sign-up-confirm").await;
+    submit_form(&c, "/signup/confirm").await;
+    expect_heading(&c, "Your account is ready").await;
+    shoot(&c, "39-sign-up-done").await;
+
+    let invited = gatehouse::domain::users::create(
+        &server.state.db,
+        gatehouse::domain::users::NewAccount {
+            username: "quentin".into(),
+            email: Some("quentin@example.test".into()),
+            name: None,
+            phone_number: None,
+            address: None,
+            password_hash: None,
+        },
+        server.clock.now(),
+    )
+    .await
+    .unwrap();
+    gatehouse::domain::email::send_invitation(&server.state, &invited)
+        .await
+        .unwrap();
+    let link = smtp
+        .wait_for("quentin@example.test", 1)
+        .await
+        .link("/login/invite");
+    c.goto(&link).await.unwrap();
+    expect_heading(&c, "Welcome — choose a password").await;
+    shoot(&c, "40-invitation").await;
+    fill(&c, "#new_password", "quentin's long password").await;
+    fill(&c, "#confirm_password", "quentin's long password").await;
+    submit_form(&c, "/login/invite").await;
+    expect_heading(&c, "Your account is ready").await;
+    shoot(&c, "41-invitation-done").await;
+    c.close().await.unwrap();
+}
