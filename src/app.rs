@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
             "/.well-known/openid-configuration",
             get(oidc::discovery::handle),
         )
+        .route("/", get(ui::home::show))
         .route("/jwks", get(oidc::jwks::handle))
         .route("/token", post(oidc::token::handle))
         .route("/revoke", post(oidc::revoke::handle))
@@ -95,6 +96,10 @@ pub fn router(state: AppState) -> Router {
         .route("/consent", get(ui::consent::show).post(ui::consent::submit))
         .route("/account", get(ui::account::show))
         .route("/account/sessions/end", post(ui::account::end_session))
+        .route(
+            "/account/applications/revoke",
+            post(ui::account::revoke_application),
+        )
         .route("/account/password", post(ui::account::change_password))
         .route(
             "/account/totp",

@@ -109,7 +109,7 @@ async fn totp_enrol_regenerate_and_remove_from_the_account_page() {
         .unwrap()
         .text()
         .collect();
-    let secret = totp_rs::Secret::try_from_base32(text.trim())
+    let secret = totp_rs::Secret::try_from_base32(text.replace(' ', ""))
         .unwrap()
         .as_bytes()
         .to_vec();

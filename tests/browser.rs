@@ -393,7 +393,7 @@ async fn passkey_registration_and_usernameless_sign_in_in_chromium() {
         .send_keys(PASSWORD)
         .await
         .unwrap();
-    c.find(Locator::Css("form[action='/login'] button"))
+    c.find(Locator::Css("form[action='/login'] button[type=submit]"))
         .await
         .unwrap()
         .click()

@@ -536,7 +536,7 @@ async fn applications_are_created_edited_rotated_and_deleted() {
     assert_eq!(status, 201, "{page}");
     assert!(page.contains("shown only this once"));
     assert!(page.contains("data-copy=\"client-secret\""));
-    assert!(page.contains("/static/console.js"));
+    assert!(page.contains("/static/pages.js"));
     let secret = shown_secret(&page);
     assert_eq!(client_credentials(&server, "reports", &secret).await, 200);
     let stored = clients::find(&server.state.db, "reports")

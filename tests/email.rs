@@ -866,7 +866,7 @@ async fn changes_to_second_factors_are_announced_by_mail() {
         .unwrap()
         .text()
         .collect();
-    let secret = totp_rs::Secret::try_from_base32(text.trim())
+    let secret = totp_rs::Secret::try_from_base32(text.replace(' ', ""))
         .unwrap()
         .as_bytes()
         .to_vec();

@@ -53,7 +53,7 @@ fn shown_secret(page: &str) -> Vec<u8> {
         .expect("secret shown")
         .text()
         .collect();
-    totp_rs::Secret::try_from_base32(text.trim())
+    totp_rs::Secret::try_from_base32(text.replace(' ', ""))
         .unwrap()
         .as_bytes()
         .to_vec()

@@ -24,6 +24,7 @@ mod m20261204_000021_create_passkeys;
 mod m20261204_000022_audit_actor;
 mod m20261204_000023_create_email_tokens;
 mod m20261204_000024_create_registrations;
+mod m20261204_000025_session_user_agents;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000022_audit_actor::Migration),
             Box::new(m20261204_000023_create_email_tokens::Migration),
             Box::new(m20261204_000024_create_registrations::Migration),
+            Box::new(m20261204_000025_session_user_agents::Migration),
         ]
     }
 }

@@ -32,10 +32,19 @@ pub async fn start(
     user_id: &str,
     amr: &[String],
     ip: &str,
+    user_agent: Option<&str>,
 ) -> Result<(Session, HeaderValue), Error> {
     let ttl = state.config.session_ttl as i64;
-    let (session, secret) =
-        sessions::create(&state.db, user_id, amr, Some(ip), state.now(), ttl).await?;
+    let (session, secret) = sessions::create(
+        &state.db,
+        user_id,
+        amr,
+        Some(ip),
+        user_agent,
+        state.now(),
+        ttl,
+    )
+    .await?;
     let secure = state.config.secure_cookies();
     let cookie = cookies::build(cookie_name(secure), &secret, "Lax", secure, None);
     Ok((session, cookie))

@@ -14,7 +14,14 @@ pub fn new_secret() -> Vec<u8> {
 
 /// Base32, as typed into an authenticator by hand.
 pub fn secret_text(secret: &[u8]) -> String {
-    Secret::from(secret.to_vec()).to_base32()
+    // Groups of four are easier to type into an authenticator app; apps ignore spaces.
+    let text = Secret::from(secret.to_vec()).to_base32();
+    let groups: Vec<String> = text
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    groups.join(" ")
 }
 
 fn totp(secret: &[u8], account: &str, issuer: &str) -> anyhow::Result<Totp> {
@@ -98,7 +105,12 @@ mod tests {
         let secret = new_secret();
         let uri = provisioning_uri(&secret, "alice", "id.example.com:8443").unwrap();
         assert!(uri.starts_with("otpauth://totp/"), "{uri}");
-        assert!(uri.contains(&secret_text(&secret)));
+        assert!(uri.contains(&secret_text(&secret).replace(' ', "")));
+        let shown = secret_text(&secret);
+        assert!(
+            shown.split(' ').all(|g| g.len() <= 4),
+            "groups of four: {shown}"
+        );
         assert!(qr_svg(&uri).unwrap().contains("<svg"));
     }
 }

@@ -178,6 +178,8 @@ pub struct SessionLine {
     pub id: String,
     pub signed_in: String,
     pub last_seen: String,
+    /// "Chrome on Linux", when the browser said.
+    pub device: String,
     pub ip: String,
     pub methods: String,
     pub current: bool,
@@ -237,6 +239,8 @@ pub async fn show(
             .map(|s| SessionLine {
                 signed_in: display_time(s.auth_time),
                 last_seen: display_time(s.last_seen_at),
+                device: crate::web::user_agent::describe(s.user_agent.as_deref())
+                    .unwrap_or_default(),
                 ip: s.ip.clone().unwrap_or_default(),
                 methods: crate::store::from_json_list(&s.amr).join(", "),
                 current: s.id == admin.session.id,

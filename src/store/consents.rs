@@ -1,7 +1,7 @@
 //! Remembered consent: which scopes a user has allowed a client.
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::entities::consents::{self, Column, Entity};
 use super::StoreError;
@@ -43,4 +43,30 @@ pub async fn remember(
     .exec(db)
     .await?;
     Ok(())
+}
+
+/// Forgets the user's consent to the client: it asks again next time.
+pub async fn forget(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    client_id: &str,
+) -> Result<bool, StoreError> {
+    let deleted = Entity::delete_by_id((user_id.to_string(), client_id.to_string()))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected > 0)
+}
+
+/// Every consent the user has given: (client_id, scope, since).
+pub async fn for_user(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+) -> Result<Vec<(String, String, i64)>, StoreError> {
+    Ok(Entity::find()
+        .filter(Column::UserId.eq(user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.client_id, c.scope, c.created_at))
+        .collect())
 }

@@ -17,6 +17,7 @@ pub async fn create(
     user_id: &str,
     amr: &[String],
     ip: Option<&str>,
+    user_agent: Option<&str>,
     now: i64,
     ttl: i64,
 ) -> Result<(Session, String), StoreError> {
@@ -33,6 +34,7 @@ pub async fn create(
         revoked_at: Set(None),
         confirmed_at: Set(None),
         ip: Set(ip.map(str::to_string)),
+        user_agent: Set(user_agent.map(|ua| ua.chars().take(256).collect())),
     }
     .insert(db)
     .await?;

@@ -27,7 +27,8 @@ use crate::store::users::{self, User};
 use crate::ui::login::{known_device, locked_page};
 use crate::ui::mfa_step::{confirm_enrollment, enroll_page, verify_second_factor, EnrollAt};
 use crate::ui::pages::{
-    render_page, AccountPage, ConfirmPage, PasskeyLine, RecoveryCodesPage, SessionLine,
+    render_page, AccountPage, ApplicationLine, ConfirmPage, PasskeyLine, RecoveryCodesPage,
+    SessionLine,
 };
 use crate::ui::passkeys::{self as ui_passkeys, refused};
 use crate::web::client_ip::ClientIp;
@@ -77,6 +78,8 @@ async fn page(
         .map(|s| SessionLine {
             current: s.id == current.id,
             signed_in: timestamp(s.auth_time),
+            last_used: timestamp(s.last_seen_at),
+            device: crate::web::user_agent::describe(s.user_agent.as_deref()),
             ip: s.ip.clone().unwrap_or_default(),
             id: s.id,
         })
@@ -107,6 +110,22 @@ async fn page(
         password_error: password_error.clone(),
         email: user.email.clone(),
         email_verified: user.email_verified,
+        applications: crate::domain::grants::applications(&state.db, &user.id, state.now())
+            .await?
+            .into_iter()
+            .map(|a| ApplicationLine {
+                access: a
+                    .scope
+                    .split_whitespace()
+                    .map(crate::oidc::scopes::describe)
+                    .filter(|d| !d.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                since: timestamp(a.since),
+                client_id: a.client_id,
+                name: a.name,
+            })
+            .collect(),
         can_verify: state.mailer.enabled() && user.email.is_some() && !user.email_verified,
     };
     let status = if password_error.is_some() {
@@ -223,6 +242,52 @@ pub async fn change_password(
             "Your password was changed. Any other sessions were signed out.".to_string()
         });
         page(&state, &headers, &current, &user, notice, None).await
+    }
+    .await
+    .map_err(Error::on_page)
+}
+
+#[derive(Deserialize)]
+pub struct ApplicationForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    client_id: String,
+}
+
+/// Takes back an application's access (its tokens stop; it asks again next time).
+pub async fn revoke_application(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(form): Form<ApplicationForm>,
+) -> Result<Response> {
+    async {
+        let (current, user) = match guarded(&state, &headers, &form.csrf).await? {
+            Ok(found) => found,
+            Err(redirect) => return Ok(redirect),
+        };
+        let now = state.now();
+        let notice = match crate::domain::grants::revoke_application(
+            &state.db,
+            &user.id,
+            &form.client_id,
+            now,
+        )
+        .await
+        {
+            Ok(()) => {
+                let event = Event {
+                    client_id: Some(&form.client_id),
+                    ..event("application_revoked", &user, &ip)
+                };
+                audit::record(&state.db, event, now).await?;
+                "The application's access is revoked. It asks again next time.".to_string()
+            }
+            Err(Refusal::NotFound(_)) => "That application has no access.".to_string(),
+            Err(other) => return Err(other.into()),
+        };
+        page(&state, &headers, &current, &user, Some(notice), None).await
     }
     .await
     .map_err(Error::on_page)

@@ -261,7 +261,10 @@ pub async fn start_session(
         return Err(expired());
     }
     let amr: Vec<String> = amr.iter().map(|m| m.to_string()).collect();
-    let (_session, cookie) = session::start(state, user_id, &amr, ip).await?;
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let (_session, cookie) = session::start(state, user_id, &amr, ip, user_agent).await?;
     let device = known_device::cookie(
         state.keys.master(),
         headers,

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod consent;
 pub mod forgot_password;
+pub mod home;
 pub mod login;
 pub mod login_passkey;
 pub mod logout;

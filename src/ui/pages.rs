@@ -84,11 +84,30 @@ pub struct RecoveryCodesPage {
     pub continue_to: String,
 }
 
+impl RecoveryCodesPage {
+    /// The codes as a text file, for the Download link's data: URL.
+    pub fn download(&self) -> String {
+        let text: String = self.codes.iter().map(|c| format!("{c}\n")).collect();
+        percent_encoding::utf8_percent_encode(&text, percent_encoding::NON_ALPHANUMERIC).to_string()
+    }
+}
+
+pub struct ApplicationLine {
+    pub client_id: String,
+    pub name: String,
+    /// What it may see, in words.
+    pub access: Vec<String>,
+    pub since: String,
+}
+
 pub struct SessionLine {
     pub id: String,
     /// Where the session was started from ("" when not recorded).
     pub ip: String,
     pub signed_in: String,
+    pub last_used: String,
+    /// "Chrome on Linux", when the browser said.
+    pub device: Option<String>,
     pub current: bool,
 }
 
@@ -109,6 +128,8 @@ pub struct AccountPage {
     pub password_error: Option<String>,
     pub email: Option<String>,
     pub email_verified: bool,
+    /// Applications with access to the account.
+    pub applications: Vec<ApplicationLine>,
     /// A verification link can be mailed (mail is set up, the address unconfirmed).
     pub can_verify: bool,
 }
@@ -233,3 +254,8 @@ pub struct SignUpConfirmPage {
     pub email: String,
     pub created: bool,
 }
+
+/// `GET /`.
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage {}

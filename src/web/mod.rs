@@ -8,3 +8,4 @@ pub mod page;
 pub mod params;
 pub mod redirect;
 pub mod security_headers;
+pub mod user_agent;

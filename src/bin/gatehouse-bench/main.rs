@@ -468,8 +468,16 @@ impl Fixture {
         .await?;
         clients::create(server.db(), &client("svc", &["client_credentials"])).await?;
         let ttl = server.state.config.session_ttl as i64;
-        let (session, _) =
-            sessions::create(server.db(), &user.id, &["pwd".to_string()], None, now, ttl).await?;
+        let (session, _) = sessions::create(
+            server.db(),
+            &user.id,
+            &["pwd".to_string()],
+            None,
+            None,
+            now,
+            ttl,
+        )
+        .await?;
         Ok(Fixture {
             user_id: user.id,
             session_id: session.id,

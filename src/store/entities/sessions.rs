@@ -23,6 +23,8 @@ pub struct Model {
     pub confirmed_at: Option<i64>,
     /// The client address the session was started from.
     pub ip: Option<String>,
+    /// The User-Agent it was started with (at most 256 characters).
+    pub user_agent: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

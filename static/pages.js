@@ -1,5 +1,5 @@
-// Copy buttons of the admin console: shown only when this script runs (the
-// field stays selectable without it).
+// Small conveniences of the pages, shown only when this script runs (every page
+// works without it): copy buttons, and "Show password".
 "use strict";
 document.querySelectorAll("[data-copy]").forEach(function (button) {
   var field = document.getElementById(button.getAttribute("data-copy"));
@@ -14,5 +14,15 @@ document.querySelectorAll("[data-copy]").forEach(function (button) {
         said.hidden = false;
       }
     });
+  });
+});
+document.querySelectorAll("[data-toggle-password]").forEach(function (box) {
+  var field = document.getElementById(box.getAttribute("data-toggle-password"));
+  if (!field) {
+    return;
+  }
+  box.parentElement.hidden = false;
+  box.addEventListener("change", function () {
+    field.type = box.checked ? "text" : "password";
   });
 });
