@@ -56,18 +56,28 @@ async fn start_driver() -> (Driver, String) {
 }
 
 async fn browser(driver: &str, profile: &std::path::Path) -> Client {
+    browser_with(driver, profile, &[]).await
+}
+
+/// A browser with more command-line switches (`--force-dark-mode`).
+async fn browser_with(driver: &str, profile: &std::path::Path, more: &[&str]) -> Client {
+    let mut args = vec![
+        "--headless=new".to_string(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--hide-scrollbars".into(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    args.extend(more.iter().map(|a| a.to_string()));
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
-        json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-                format!("--user-data-dir={}", profile.display()),
-            ]
-        }),
+        json!({ "binary": CHROMIUM, "args": args }),
     );
     ClientBuilder::native()
         .capabilities(caps)
@@ -880,5 +890,50 @@ async fn sign_up_and_an_invitation_in_chromium() {
     submit_form(&c, "/login/invite").await;
     expect_heading(&c, "Your account is ready").await;
     shoot(&c, "41-invitation-done").await;
+    c.close().await.unwrap();
+}
+
+/// Dark mode in a real browser that prefers it: the pages take the dark colours
+/// (the contrast of each pair is checked in tests/pages.rs); screenshots.
+#[tokio::test]
+async fn the_pages_in_dark_mode_in_chromium() {
+    if !std::path::Path::new(CHROMEDRIVER).exists() {
+        eprintln!("skipped: {CHROMEDRIVER} is not installed (.ci/run installs chromium-driver)");
+        return;
+    }
+    let server = TestServer::start().await;
+    server.add_user("alice", None, None).await;
+    let (_driver, driver_url) = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser_with(&driver_url, profile.path(), &["--force-dark-mode"]).await;
+    c.set_window_size(1280, 800).await.unwrap();
+    c.goto(&server.url("/account")).await.unwrap();
+    expect_heading(&c, "Sign in").await;
+    let scheme = c
+        .execute(
+            "return [matchMedia('(prefers-color-scheme: dark)').matches, \
+             getComputedStyle(document.body).backgroundColor];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(scheme, json!([true, "rgb(11, 17, 32)"]));
+    shoot(&c, "50-dark-login").await;
+    fill(&c, "#username", "alice").await;
+    fill(&c, "#password", "wrong password").await;
+    submit_form(&c, "/login").await;
+    c.wait()
+        .for_element(Locator::Css("#login-error"))
+        .await
+        .unwrap();
+    shoot(&c, "51-dark-login-error").await;
+    fill(&c, "#username", "alice").await;
+    fill(&c, "#password", PASSWORD).await;
+    submit_form(&c, "/login").await;
+    expect_heading(&c, "Your account").await;
+    shoot(&c, "52-dark-account").await;
+    c.goto(&server.url("/")).await.unwrap();
+    expect_heading(&c, "Gatehouse").await;
+    shoot(&c, "53-dark-home").await;
     c.close().await.unwrap();
 }

@@ -211,3 +211,88 @@ async fn applications_with_access_are_listed_and_revoked() {
     revoke.set("csrf", "forged-forged-forged-forged-forged-forged-12");
     assert_eq!(browser.submit(&revoke).await.page().0, 403);
 }
+
+/// The `--name: #rrggbb` colours of a `:root { … }` block.
+fn palette(block: &str) -> std::collections::HashMap<String, (f64, f64, f64)> {
+    block
+        .lines()
+        .filter_map(|line| {
+            let (name, value) = line.trim().strip_prefix("--")?.split_once(':')?;
+            let hex = value.trim().trim_end_matches(';').strip_prefix('#')?;
+            let channel = |i: usize| {
+                u8::from_str_radix(hex.get(i..i + 2)?, 16)
+                    .ok()
+                    .map(|v| v as f64 / 255.0)
+            };
+            Some((name.to_string(), (channel(0)?, channel(2)?, channel(4)?)))
+        })
+        .collect()
+}
+
+/// WCAG 2.1 contrast ratio of two sRGB colours.
+fn contrast(a: (f64, f64, f64), b: (f64, f64, f64)) -> f64 {
+    let linear = |c: f64| {
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let luminance =
+        |(r, g, b): (f64, f64, f64)| 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+    let (x, y) = (luminance(a), luminance(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
+}
+
+#[tokio::test]
+async fn text_keeps_its_contrast_in_light_and_dark_mode() {
+    let server = TestServer::start().await;
+    let css = reqwest::get(server.url("/static/gatehouse.css"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let light_end = css.find('}').unwrap();
+    let light = palette(&css[..light_end]);
+    let dark_start = css
+        .find("@media (prefers-color-scheme: dark)")
+        .expect("a dark scheme");
+    let dark_block = &css[dark_start..];
+    let dark = palette(&dark_block[..dark_block.find('}').unwrap()]);
+    assert!(css.contains("color-scheme: light dark;"));
+    // Text on the backgrounds it is drawn on.
+    let pairs = [
+        ("text", "card"),
+        ("text", "bg"),
+        ("text", "control"),
+        ("muted", "card"),
+        ("muted", "bg"),
+        ("accent", "card"),
+        ("accent", "bg"),
+        ("on-accent", "accent"),
+        ("on-accent", "error"),
+        ("error", "card"),
+        ("error", "error-bg"),
+        ("notice", "notice-bg"),
+        ("warning", "warning-bg"),
+        ("text", "badge-bg"),
+        ("on", "on-bg"),
+        ("next", "next-bg"),
+    ];
+    for (scheme, colours) in [("light", &light), ("dark", &dark)] {
+        for (fg, bg) in pairs {
+            let ratio = contrast(colours[fg], colours[bg]);
+            assert!(
+                ratio >= 4.5,
+                "{scheme}: --{fg} on --{bg} has a contrast of {ratio:.2}:1"
+            );
+        }
+    }
+    // Both schemes define the same colours.
+    let mut names: Vec<_> = light.keys().collect();
+    names.sort();
+    let mut dark_names: Vec<_> = dark.keys().collect();
+    dark_names.sort();
+    assert_eq!(names, dark_names);
+}
