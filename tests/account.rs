@@ -102,17 +102,7 @@ async fn changing_the_password_needs_the_current_one() {
 async fn totp_enrol_regenerate_and_remove_from_the_account_page() {
     let (server, browser, _) = signed_in().await;
     let (_, enroll) = browser.get(&server.url("/account/totp")).await.page();
-    let doc = scraper::Html::parse_document(&enroll);
-    let text: String = doc
-        .select(&scraper::Selector::parse(".secret code").unwrap())
-        .next()
-        .unwrap()
-        .text()
-        .collect();
-    let secret = totp_rs::Secret::try_from_base32(text.replace(' ', ""))
-        .unwrap()
-        .as_bytes()
-        .to_vec();
+    let secret = shown_secret(&enroll);
     let mut form = Form::parse(&enroll);
     form.set("code", &totp::code_at(&secret, server.clock.now()));
     let (status, codes_page) = browser.submit(&form).await.page();

@@ -859,17 +859,7 @@ async fn changes_to_second_factors_are_announced_by_mail() {
     server.add_user("nia", Some("nia@example.test"), None).await;
     let (browser, _) = account_browser(&server, "nia").await;
     let (_, enroll) = browser.get(&server.url("/account/totp")).await.page();
-    let doc = scraper::Html::parse_document(&enroll);
-    let text: String = doc
-        .select(&scraper::Selector::parse(".secret code").unwrap())
-        .next()
-        .unwrap()
-        .text()
-        .collect();
-    let secret = totp_rs::Secret::try_from_base32(text.replace(' ', ""))
-        .unwrap()
-        .as_bytes()
-        .to_vec();
+    let secret = shown_secret(&enroll);
     let mut form = Form::parse(&enroll);
     form.set(
         "code",

@@ -43,22 +43,6 @@ async fn exchange_from(server: &TestServer, back: &url::Url) -> Value {
     body
 }
 
-/// The base32 secret an enrollment page shows.
-fn shown_secret(page: &str) -> Vec<u8> {
-    let doc = scraper::Html::parse_document(page);
-    let sel = scraper::Selector::parse(".secret code").unwrap();
-    let text: String = doc
-        .select(&sel)
-        .next()
-        .expect("secret shown")
-        .text()
-        .collect();
-    totp_rs::Secret::try_from_base32(text.replace(' ', ""))
-        .unwrap()
-        .as_bytes()
-        .to_vec()
-}
-
 fn shown_codes(page: &str) -> Vec<String> {
     let doc = scraper::Html::parse_document(page);
     let sel = scraper::Selector::parse(".codes code").unwrap();

@@ -649,3 +649,19 @@ pub async fn audit_events(
         .expect("audit events")
         .0
 }
+
+/// The TOTP secret an enrollment page shows (in groups of four).
+pub fn shown_secret(page: &str) -> Vec<u8> {
+    let doc = Html::parse_document(page);
+    let sel = Selector::parse(".secret code").unwrap();
+    let text: String = doc
+        .select(&sel)
+        .next()
+        .expect("secret shown")
+        .text()
+        .collect();
+    totp_rs::Secret::try_from_base32(text.replace(' ', ""))
+        .expect("base32")
+        .as_bytes()
+        .to_vec()
+}
