@@ -34,9 +34,8 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<()> {
     let refresh = refresh_tokens::purge_expired(&state.db, now - 86_400).await?;
     let revoked = revoked_client_tokens::purge_expired(&state.db, now).await?;
     let ceremonies = webauthn_ceremonies::purge_expired(&state.db, now).await?;
-    // Mailed links stay a day past expiry: the cap on mails per account counts them.
-    let links = email_tokens::purge_expired(&state.db, now - 86_400).await?
-        + registrations::purge_expired(&state.db, now - 86_400).await?;
+    let links = email_tokens::purge_expired(&state.db, now).await?
+        + registrations::purge_expired(&state.db, now).await?;
     if requests + codes + refresh + revoked + ceremonies + links > 0 {
         tracing::debug!(
             requests,

@@ -181,12 +181,7 @@ pub struct NewPassword {
 }
 
 async fn hashed(state: &AppState, password: &str) -> Result<String, Problem> {
-    rules::check_password(password)?;
-    state
-        .passwords
-        .hash(password)
-        .await
-        .map_err(Problem::internal)
+    Ok(rules::hash_new_password(&state.passwords, password).await?)
 }
 
 #[utoipa::path(post, path = "/users", tag = "users", request_body = NewUserBody,

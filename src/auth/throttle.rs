@@ -118,6 +118,40 @@ pub async fn record_failure(
     Ok(locked)
 }
 
+/// A request that spends a budget whatever its outcome (asking for a reset or a
+/// sign-up mail): Some(seconds) while one of `keys` is locked; otherwise it is
+/// counted against every key.
+pub async fn count_request(
+    db: &impl ConnectionTrait,
+    policy: &Policy,
+    keys: &[String],
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
+    if let Some(wait) = retry_after(db, keys, now).await? {
+        return Ok(Some(wait));
+    }
+    record_failure(db, policy, keys, now).await?;
+    Ok(None)
+}
+
+/// Spends one of `limit` uses of `key` per `window` seconds (mails to one account
+/// or address): false when none is left. The count is one atomic increment, so
+/// nodes sending at the same moment cannot exceed it together.
+pub async fn take_quota(
+    db: &impl ConnectionTrait,
+    key: &str,
+    limit: i64,
+    window: i64,
+    now: i64,
+) -> Result<bool, StoreError> {
+    if let Some(row) = throttles::find(db, key).await? {
+        if now - row.window_started_at >= window {
+            throttles::clear(db, key).await?;
+        }
+    }
+    Ok(throttles::record_failure(db, key, now).await?.failures <= limit)
+}
+
 /// A success clears that counter's failures (the IP's stay: one good password
 /// must not reset a spray across many accounts).
 pub async fn record_success(db: &impl ConnectionTrait, account: &str) -> Result<(), StoreError> {

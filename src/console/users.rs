@@ -117,8 +117,7 @@ pub struct NewUserForm {
 
 /// A password an administrator sets: the rule of every password, then the hash.
 async fn hashed(state: &AppState, password: &str) -> Result<String, Failure> {
-    rules::check_password(password)?;
-    Ok(state.passwords.hash(password).await?)
+    Ok(rules::hash_new_password(&state.passwords, password).await?)
 }
 
 pub async fn create(

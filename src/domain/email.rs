@@ -43,7 +43,8 @@ impl Purpose {
         }
     }
 
-    fn path(self) -> &'static str {
+    /// The page a link of this purpose opens.
+    pub fn path(self) -> &'static str {
         match self {
             Purpose::VerifyEmail => "/email/verify",
             Purpose::ResetPassword => "/login/reset",
@@ -54,7 +55,7 @@ impl Purpose {
 
 /// Links of one purpose mailed to one account per hour, at most: nobody can
 /// flood someone's mailbox through Gatehouse.
-const MAILS_PER_HOUR: u64 = 3;
+const MAILS_PER_HOUR: i64 = 3;
 /// Accounts one address may name (a reset by email address).
 const ACCOUNTS_PER_ADDRESS: u64 = 5;
 
@@ -128,9 +129,8 @@ async fn mail_link(
 
 /// Whether another link of `purpose` may be mailed to the user now.
 async fn under_mail_cap(state: &AppState, user: &User, purpose: Purpose) -> Result<bool, Refusal> {
-    let sent = email_tokens::count_since(&state.db, &user.id, purpose.as_str(), state.now() - 3600)
-        .await?;
-    Ok(sent < MAILS_PER_HOUR)
+    let key = format!("quota:{}:{}", purpose.as_str(), user.id);
+    Ok(throttle::take_quota(&state.db, &key, MAILS_PER_HOUR, 3600, state.now()).await?)
 }
 
 /// Mails the user a link that confirms their address.
@@ -208,11 +208,11 @@ pub async fn request_reset(
 ) -> Result<Option<i64>, Refusal> {
     let now = state.now();
     let keys = reset_keys(identifier, ip);
-    if let Some(wait) = throttle::retry_after(&state.db, &keys, now).await? {
+    // Every request counts, found or not: the budget is per name and address.
+    let policy = state.config.throttle_policy();
+    if let Some(wait) = throttle::count_request(&state.db, &policy, &keys, now).await? {
         return Ok(Some(wait));
     }
-    // Every request counts, found or not: the budget is per name and address.
-    throttle::record_failure(&state.db, &state.config.throttle_policy(), &keys, now).await?;
     let (state, identifier, ip) = (state.clone(), identifier.trim().to_string(), ip.to_string());
     tokio::spawn(async move {
         if let Err(err) = mail_reset(&state, &identifier, &ip).await {
@@ -367,10 +367,7 @@ pub async fn set_password_by_link(
     ip: &str,
 ) -> Result<User, Refusal> {
     // Before the link is used up: a too-short password lets the person try again.
-    super::users::check_password(password)?;
-    let hash = state.passwords.hash(password).await.map_err(|e| {
-        Refusal::Store(sea_orm::DbErr::Custom(format!("password hashing: {e}")).into())
-    })?;
+    let hash = super::users::hash_new_password(&state.passwords, password).await?;
     let now = state.now();
     let kind = purpose;
     let purpose = purpose.as_str();

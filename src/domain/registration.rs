@@ -18,7 +18,7 @@ use crate::store::users::{self, NewUser, User};
 /// How long a sign-up waits for its address to be confirmed, seconds.
 pub const TTL: i64 = 24 * 3600;
 /// Sign-up mails to one address per hour, at most.
-const MAILS_PER_HOUR: u64 = 3;
+const MAILS_PER_HOUR: i64 = 3;
 
 /// Whether people may create their own accounts here.
 pub fn is_open(state: &AppState) -> bool {
@@ -66,10 +66,10 @@ pub async fn start(state: &AppState, form: SignUp<'_>, ip: &str) -> Result<Optio
         format!("signup:{}", email.to_lowercase()),
         format!("ip:signup:{ip}"),
     ];
-    if let Some(wait) = throttle::retry_after(&state.db, &keys, now).await? {
+    let policy = state.config.throttle_policy();
+    if let Some(wait) = throttle::count_request(&state.db, &policy, &keys, now).await? {
         return Ok(Some(wait));
     }
-    throttle::record_failure(&state.db, &state.config.throttle_policy(), &keys, now).await?;
     // A username is public (it is how people sign in): saying it is taken tells
     // nothing an attempt to sign in would not.
     if users::find_by_username(&state.db, &username)
@@ -78,9 +78,7 @@ pub async fn start(state: &AppState, form: SignUp<'_>, ip: &str) -> Result<Optio
     {
         return Err(Refusal::invalid("username", "this username is taken"));
     }
-    let password_hash = state.passwords.hash(form.password).await.map_err(|e| {
-        Refusal::Store(sea_orm::DbErr::Custom(format!("password hashing: {e}")).into())
-    })?;
+    let password_hash = super::users::hash_new_password(&state.passwords, form.password).await?;
     let (state, ip) = (state.clone(), ip.to_string());
     tokio::spawn(async move {
         if let Err(err) = mail(&state, username, email, password_hash, &ip).await {
@@ -106,28 +104,13 @@ async fn mail(
         ip: Some(ip),
         detail,
     };
-    let sent = registrations::count_for_email_since(&state.db, &email, now - 3600).await?;
-    if sent >= MAILS_PER_HOUR {
+    let quota = format!("quota:signup:{}", email.to_lowercase());
+    if !throttle::take_quota(&state.db, &quota, MAILS_PER_HOUR, 3600, now).await? {
         let detail = Some("too many sign-up mails to this address in the last hour");
         audit::record(&state.db, event("signup_refused", None, detail), now).await?;
         return Ok(());
     }
-    let token = random_token();
     let existing = users::find_by_email(&state.db, &email, 1).await?;
-    // Counted like a sign-up, so that the cap holds for these mails too.
-    registrations::create(
-        &state.db,
-        Registration {
-            token_hash: hash_token(&token),
-            username: username.clone(),
-            email: email.clone(),
-            password_hash,
-            created_at: now,
-            // An address with an account gets no link: its row only counts.
-            expires_at: if existing.is_empty() { now + TTL } else { now },
-        },
-    )
-    .await?;
     let content = match existing.first() {
         Some(owner) => {
             let detail = Some("the address has an account; its owner was told");
@@ -136,6 +119,19 @@ async fn mail(
             messages::signup_existing(&owner.username, format!("{}/login/forgot", state.issuer()))
         }
         None => {
+            let token = random_token();
+            registrations::create(
+                &state.db,
+                Registration {
+                    token_hash: hash_token(&token),
+                    username: username.clone(),
+                    email: email.clone(),
+                    password_hash,
+                    created_at: now,
+                    expires_at: now + TTL,
+                },
+            )
+            .await?;
             let link = format!("{}/signup/confirm?token={token}", state.issuer());
             audit::record(&state.db, event("signup_started", None, Some(&email)), now).await?;
             messages::signup_confirm(&username, link, TTL / 3600)

@@ -56,6 +56,18 @@ pub fn check_password(password: &str) -> Result<(), Refusal> {
     crate::auth::password::check_policy(password).map_err(|m| Refusal::invalid("password", m))
 }
 
+/// A password someone sets (an administrator, a reset or invitation link, a
+/// sign-up): the rule of every password, then its argon2id hash.
+pub async fn hash_new_password(
+    passwords: &crate::auth::password::Passwords,
+    password: &str,
+) -> Result<String, Refusal> {
+    check_password(password)?;
+    passwords.hash(password).await.map_err(|e| {
+        Refusal::Store(sea_orm::DbErr::Custom(format!("password hashing: {e}")).into())
+    })
+}
+
 /// One-line profile values: no control characters, a sane length.
 fn check_text(field: &'static str, value: &Option<String>) -> Result<(), Refusal> {
     match value {

@@ -181,30 +181,21 @@ pub async fn deliver(settings: &Settings, message: &Outgoing) -> Result<(), Stri
     loop {
         // A server that accepts and then says nothing must not hold a sender forever.
         let attempt = tokio::time::timeout(SEND_DEADLINE, settings.transport.send(email.clone()));
-        let Ok(sent) = attempt.await else {
-            match delays.next() {
-                Some(delay) => {
-                    tokio::time::sleep(*delay).await;
-                    continue;
-                }
-                None => return Err("the SMTP server did not answer in time".into()),
-            }
-        };
-        match sent {
-            Ok(_) => {
+        let error = match attempt.await {
+            Ok(Ok(_)) => {
                 tracing::info!(kind = message.content.kind, "mail sent");
                 return Ok(());
             }
             // A permanent refusal (5xx: no such mailbox) does not get better.
-            Err(err) if err.is_permanent() => return Err(err.to_string()),
-            Err(err) => match delays.next() {
-                Some(delay) => {
-                    tracing::debug!(error = %err, "mail not sent yet; retrying");
-                    tokio::time::sleep(*delay).await;
-                }
-                None => return Err(err.to_string()),
-            },
-        }
+            Ok(Err(err)) if err.is_permanent() => return Err(err.to_string()),
+            Ok(Err(err)) => err.to_string(),
+            Err(_) => "the SMTP server did not answer in time".to_string(),
+        };
+        let Some(delay) = delays.next() else {
+            return Err(error);
+        };
+        tracing::debug!(error, "mail not sent yet; retrying");
+        tokio::time::sleep(*delay).await;
     }
 }
 

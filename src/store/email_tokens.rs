@@ -1,9 +1,7 @@
 //! The single-use links Gatehouse mails. Only the token's SHA-256 is stored; taking
 //! a token deletes it, and only the statement that deleted the row gets it.
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::entities::email_tokens::{self, Column, Entity};
 use super::StoreError;
@@ -68,21 +66,6 @@ pub async fn take(
         .exec(db)
         .await?;
     Ok((deleted.rows_affected == 1).then_some(found))
-}
-
-/// Links of this purpose made for the user since `since` (a cap on mails).
-pub async fn count_since(
-    db: &impl ConnectionTrait,
-    user_id: &str,
-    purpose: &str,
-    since: i64,
-) -> Result<u64, StoreError> {
-    Ok(Entity::find()
-        .filter(Column::UserId.eq(user_id))
-        .filter(Column::Purpose.eq(purpose))
-        .filter(Column::CreatedAt.gt(since))
-        .count(db)
-        .await?)
 }
 
 /// Voids the user's other links of this purpose (a newer link replaces them; a

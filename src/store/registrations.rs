@@ -1,9 +1,7 @@
 //! Sign-ups waiting for their address to be confirmed. Taking one deletes it, and
 //! only the statement that deleted the row gets it.
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::entities::registrations::{self, Column, Entity};
 use super::StoreError;
@@ -50,19 +48,6 @@ pub async fn take(
         .exec(db)
         .await?;
     Ok((deleted.rows_affected == 1).then_some(found))
-}
-
-/// Sign-ups for this address since `since` (a cap on mails to it).
-pub async fn count_for_email_since(
-    db: &impl ConnectionTrait,
-    email: &str,
-    since: i64,
-) -> Result<u64, StoreError> {
-    Ok(Entity::find()
-        .filter(Column::Email.eq(email))
-        .filter(Column::CreatedAt.gt(since))
-        .count(db)
-        .await?)
 }
 
 pub async fn purge_expired(db: &impl ConnectionTrait, now: i64) -> Result<u64, StoreError> {

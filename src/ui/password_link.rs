@@ -64,10 +64,7 @@ fn page(state: &AppState, purpose: Purpose, headers: &HeaderMap, view: View) -> 
         StatusCode::OK
     };
     let page = PasswordLinkPage {
-        action: match purpose {
-            Purpose::Invitation => "/login/invite",
-            _ => "/login/reset",
-        },
+        action: purpose.path(),
         invitation: purpose == Purpose::Invitation,
         csrf,
         token: if view.done {
